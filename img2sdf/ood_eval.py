@@ -21,7 +21,8 @@ from .latent_dit import load_latent_dit, latent_data, paired_features, sample_la
 
 # %% auto #0
 __all__ = ['METRICS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown', 'write_results',
-           'metric_vs_k_figure', 'render_thumb', 'examples_figure', 'evaluate_cli', 'evaluate_sets']
+           'metric_vs_k_figure', 'render_thumb', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs',
+           'table_markdown', 'evaluate_cli', 'evaluate_sets']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -223,6 +224,60 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
     finally: ren.close()
     fig.suptitle(split, fontsize=9); fig.tight_layout()
     return fig
+
+# %% ../nbs/10_ood_eval.ipynb #50eebd8a
+def _cell(v: str):
+    for t in (int, float):
+        try: return t(v)
+        except ValueError: pass
+    return v
+
+def read_rows(path) -> list[dict]:
+    "The rows of a `per_shape.csv` (or of the folder holding one), numbers as numbers, empty cells left out."
+    p = Path(path); p = p/'per_shape.csv' if p.is_dir() else p
+    if not p.exists(): raise FileNotFoundError(f"{p}: no per-shape results (written by `write_results`)")
+    with open(p, newline='') as f: return [{k: _cell(v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
+
+def _better(a, b, metric: str):
+    "Where `a` beats `b` on `metric` (Chamfer: lower; the other metrics: higher)."
+    return a < b if metric == 'chamfer_l1' else a > b
+
+def _by_shape(rows, split, method, k) -> dict:
+    return {r['shape']: r for r in rows if (r['split'], r['method'], r['k']) == (split, method, k)}
+
+def against_retrieval(rows, metric: str = 'chamfer_l1') -> list[dict]:
+    "Per (split, K), the model against retrieval on each test shape: both means of `metric`, the share where the model is better, where both answer with the same training shape, and the distinct training shapes the model answers with."
+    out = []
+    for split, k in dict.fromkeys((r['split'], r['k']) for r in rows if r['method'] == 'model'):
+        m, q = _by_shape(rows, split, 'model', k), _by_shape(rows, split, 'retrieval', k)
+        names = [n for n in m if n in q]
+        if not names: continue
+        a, b = (np.array([d[n][metric] for n in names], float) for d in (m, q))
+        out.append(dict(split=split, k=k, n=len(names), model=float(np.nanmean(a)), retrieval=float(np.nanmean(b)),
+                        model_better=float(_better(a, b, metric).mean()), same_shape=float(np.mean([m[n]['nearest'] == q[n]['nearest'] for n in names])),
+                        distinct=len({m[n]['nearest'] for n in names})))
+    return out
+
+def compare_runs(a, b, metric: str = 'chamfer_l1') -> list[dict]:
+    "Rows `a` and `b` of two evaluations of the same test shapes: per (split, method, K) both means of `metric` and the share of shapes where `b` is better."
+    out = []
+    for split, method, k in dict.fromkeys((r['split'], r['method'], r['k']) for r in a):
+        x, y = _by_shape(a, split, method, k), _by_shape(b, split, method, k)
+        names = [n for n in x if n in y]
+        if not names: continue
+        u, v = (np.array([d[n][metric] for n in names], float) for d in (x, y))
+        out.append(dict(split=split, method=method, k=k, n=len(names), a=float(np.nanmean(u)), b=float(np.nanmean(v)),
+                        b_better=float(_better(v, u, metric).mean())))
+    return out
+
+def table_markdown(rows, names: dict = None, digits: int = 4, percent=('model_better', 'same_shape', 'b_better')) -> str:
+    "Dicts as a markdown table: `names` renames columns, floats get `digits` decimals, the `percent` columns (shares) read as percentages."
+    names = names or {}; keys = list(rows[0])
+    def f(k, v):
+        if not isinstance(v, float): return '-' if v == 0 and k == 'k' else str(v)
+        return f'{v:.0%}' if k in percent else f'{v:.{digits}f}'
+    head = '| ' + ' | '.join(names.get(k, k) for k in keys) + ' |\n|' + '---|' * len(keys) + '\n'
+    return head + ''.join('| ' + ' | '.join(f(k, r[k]) for k in keys) + ' |\n' for r in rows)
 
 # %% ../nbs/10_ood_eval.ipynb #6fbb32b6
 def evaluate_cli(argv=None):

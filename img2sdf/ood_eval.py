@@ -22,7 +22,7 @@ from .latent_dit import load_latent_dit, latent_data, paired_features, sample_la
 # %% auto #0
 __all__ = ['METRICS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown', 'write_results',
            'metric_vs_k_figure', 'render_thumb', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs',
-           'table_markdown', 'evaluate_cli', 'evaluate_sets']
+           'table_markdown', 'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -313,3 +313,40 @@ def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
         examples_figure(ev, ds, _features_file(ds.root), ids, name).savefig(out/f"examples_{name.replace(':', '_')}.png")
     print(f"wrote {out}/per_shape.csv, summary.md, summary.json and figures in {time.perf_counter() - t0:.0f} s")
     return s
+
+# %% ../nbs/10_ood_eval.ipynb #b78f270a
+def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, batches=(1, 0), repeats: int = 3) -> list[dict]:
+    "Seconds per test shape of `ev.evaluate` on shapes `ids` at each latent batch size (0: all of `ids`): medians of `repeats` runs after a warm-up."
+    from img2sdf.core import bench
+    ids, base, out, ref = list(ids), ev.cfg, [], None
+    ev.evaluate(ds, features, 'warm-up', ids[:1])
+    try:
+        for b in batches:
+            ev.cfg = base.replace(batch=b or len(ids))
+            r = bench(lambda: ev.evaluate(ds, features, 'bench', ids), repeats=repeats, warmup=0)
+            ch = np.array([x['chamfer_l1'] for x in r['result']]); ref = ch if ref is None else ref
+            out.append(dict(batch=ev.cfg.batch, n=len(ids), s_per_shape=r['median'] / len(ids), times=r['times'],
+                            max_chamfer_diff=float(np.nanmax(np.abs(ch - ref)))))
+            print(f"batch {ev.cfg.batch:4d}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}; runs {', '.join(f'{t:.1f}' for t in r['times'])} s "
+                  f"for {len(ids)}), rows differ from the first setting by at most {out[-1]['max_chamfer_diff']:.1e} Chamfer-L1", flush=True)
+    finally: ev.cfg = base
+    print(f"speed-up of batch {out[-1]['batch']} over batch {out[0]['batch']}: {out[0]['s_per_shape'] / out[-1]['s_per_shape']:.2f}x")
+    return out
+
+def bench_evaluate_cli(argv=None):
+    "Console script `img2sdf_bench_evaluate`: the evaluation's time per test shape, latents batched against shape by shape."
+    ap = argparse.ArgumentParser(description=bench_evaluate_cli.__doc__)
+    ap.add_argument('--deepsdf', required=True); ap.add_argument('--dit', required=True); ap.add_argument('--train_data', required=True)
+    ap.add_argument('--split', required=True, help='holdout_split JSON: the first --n of its test shapes are timed')
+    ap.add_argument('--n', type=int, default=16); ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--batches', type=int, nargs='+', default=[1, 0], help='latent batch sizes (0: all --n shapes)')
+    ap.add_argument('--preset', default='paper'); ap.add_argument('--device'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    a = ap.parse_args(argv)
+    from img2sdf.latent_dit import _features_file
+    train = ShapeDataset(a.train_data); cfg = EvalConfig.preset(a.preset).override(*a.set)
+    ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), cfg, a.device)
+    ids = load_json(a.split)['test'][:a.n]
+    dev = torch.cuda.get_device_name() if ev.device.type == 'cuda' else 'cpu'
+    print(f"{len(ids)} test shapes of {a.split} in {train.root}, evaluation preset {a.preset} (K = {list(cfg.ks)}, {cfg.res}^3 meshes, "
+          f"{cfg.upper_bound_steps}-step upper bound) on {dev}")
+    bench_evaluate(ev, train, _features_file(train.root), ids, a.batches, a.repeats)

@@ -151,7 +151,7 @@ class _Scored:
     def __init__(self, rows, job): self.rows, self.job = rows, job
     def get(self): return [r | {m: float(s[m]) for m in METRICS} for r, s in zip(self.rows, self.job.get())]
 
-# %% ../nbs/10_ood_eval.ipynb #9621c835
+# %% ../nbs/10_ood_eval.ipynb #282bd546
 def summarize(rows) -> list[dict]:
     "Mean and median of every metric per (split, method, K)."
     groups = {}
@@ -160,15 +160,18 @@ def summarize(rows) -> list[dict]:
     for (split, method, k), rs in groups.items():
         s = dict(split=split, method=method, k=k, n=len(rs))
         for m in METRICS + ('cos_nearest', 'margin'):
-            v = np.array([r[m] for r in rs if m in r], float)
-            if len(v): s[f'{m}_mean'], s[f'{m}_median'] = float(np.nanmean(v)), float(np.nanmedian(v))
+            v = np.array([r[m] for r in rs if m in r], float); v = v[np.isfinite(v)]
+            if len(v): s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(np.median(v)), len(v)
         out.append(s)
     return out
 
 def summary_markdown(summary, title: str = '') -> str:
-    "The summary as a markdown table (means, medians in parentheses)."
+    "The summary as a markdown table (means, medians in parentheses; over the shapes that have the metric, counted where fewer than n)."
     head = '| split | method | K | n | Chamfer-L1 ↓ | F-score@1% ↑ | normal consistency ↑ | IoU ↑ | cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|\n'
-    f = lambda s, m, p: f"{s[m + '_mean']:.{p}f} ({s[m + '_median']:.{p}f})" if m + '_mean' in s else '-'
+    def f(s, m, p):
+        if m + '_mean' not in s: return '-'
+        k = s.get(m + '_n', s['n'])
+        return f"{s[m + '_mean']:.{p}f} ({s[m + '_median']:.{p}f})" + (f" [{k} of {s['n']}]" if k < s['n'] else '')
     body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {f(s, 'chamfer_l1', 4)} | {f(s, 'fscore', 3)} | "
                    f"{f(s, 'normal_consistency', 3)} | {f(s, 'iou', 3)} | {f(s, 'cos_nearest', 3)} |\n" for s in summary)
     return (f"{title}\n\n" if title else '') + head + body

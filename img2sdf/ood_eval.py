@@ -228,7 +228,7 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
     fig.suptitle(split, fontsize=9); fig.tight_layout()
     return fig
 
-# %% ../nbs/10_ood_eval.ipynb #50eebd8a
+# %% ../nbs/10_ood_eval.ipynb #ab9b213f
 def _cell(v: str):
     for t in (int, float):
         try: return t(v)
@@ -248,14 +248,18 @@ def _better(a, b, metric: str):
 def _by_shape(rows, split, method, k) -> dict:
     return {r['shape']: r for r in rows if (r['split'], r['method'], r['k']) == (split, method, k)}
 
+def _paired(x: dict, y: dict, metric: str):
+    "The shapes in both `x` and `y` (rows by shape) and their `metric` in each, as arrays."
+    names = [n for n in x if n in y]
+    return names, *(np.array([d[n][metric] for n in names], float) for d in (x, y))
+
 def against_retrieval(rows, metric: str = 'chamfer_l1') -> list[dict]:
     "Per (split, K), the model against retrieval on each test shape: both means of `metric`, the share where the model is better, where both answer with the same training shape, and the distinct training shapes the model answers with."
     out = []
     for split, k in dict.fromkeys((r['split'], r['k']) for r in rows if r['method'] == 'model'):
         m, q = _by_shape(rows, split, 'model', k), _by_shape(rows, split, 'retrieval', k)
-        names = [n for n in m if n in q]
+        names, a, b = _paired(m, q, metric)
         if not names: continue
-        a, b = (np.array([d[n][metric] for n in names], float) for d in (m, q))
         out.append(dict(split=split, k=k, n=len(names), model=float(np.nanmean(a)), retrieval=float(np.nanmean(b)),
                         model_better=float(_better(a, b, metric).mean()), same_shape=float(np.mean([m[n]['nearest'] == q[n]['nearest'] for n in names])),
                         distinct=len({m[n]['nearest'] for n in names})))
@@ -265,10 +269,8 @@ def compare_runs(a, b, metric: str = 'chamfer_l1') -> list[dict]:
     "Rows `a` and `b` of two evaluations of the same test shapes: per (split, method, K) both means of `metric` and the share of shapes where `b` is better."
     out = []
     for split, method, k in dict.fromkeys((r['split'], r['method'], r['k']) for r in a):
-        x, y = _by_shape(a, split, method, k), _by_shape(b, split, method, k)
-        names = [n for n in x if n in y]
+        names, u, v = _paired(_by_shape(a, split, method, k), _by_shape(b, split, method, k), metric)
         if not names: continue
-        u, v = (np.array([d[n][metric] for n in names], float) for d in (x, y))
         out.append(dict(split=split, method=method, k=k, n=len(names), a=float(np.nanmean(u)), b=float(np.nanmean(v)),
                         b_better=float(_better(v, u, metric).mean())))
     return out

@@ -106,7 +106,7 @@ class Renderer:
 
     def close(self): self.r.delete()
 
-# %% ../nbs/03_views.ipynb #65beb4c9
+# %% ../nbs/03_views.ipynb #e459290c
 def check_png(path, size: int) -> bool:
     "Whether `path` is a decodable `size`x`size` RGB image that is not blank."
     try:
@@ -134,6 +134,10 @@ def _render_shapes(root, shapes, cfg):
     finally: r.close()
     return out
 
+def _chunks(xs: list, workers: int) -> list[list]:
+    "`xs` dealt round-robin into one chunk per worker (one chunk without workers)."
+    return [xs[i::max(1, workers)] for i in range(max(1, workers))]
+
 def _views_valid(root, shapes, n_views: int, size: int) -> list[bool]:
     "Worker: whether every view of each of `shapes` passes `check_png`."
     return [all(check_png(p, size) for p in _view_paths(root, s, n_views)) for s in shapes]
@@ -142,7 +146,7 @@ def shapes_to_render(ds: ShapeDataset, cfg: ViewsConfig = None, workers: int = 0
     "The shapes of `ds` with a missing or invalid view. Shapes with every file present are decoded in `workers` processes."
     cfg = cfg or ViewsConfig()
     present = [s for s in ds.shapes if all(p.exists() for p in _view_paths(ds.root, s, cfg.n_views))]
-    chunks = [present[i::max(1, workers)] for i in range(max(1, workers))]
+    chunks = _chunks(present, workers)
     if workers > 0 and present:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
             valid = list(ex.map(_views_valid, *zip(*[(str(ds.root), c, cfg.n_views, cfg.size) for c in chunks])))
@@ -154,7 +158,7 @@ def render_dataset(ds: ShapeDataset, cfg: ViewsConfig = None, workers: int = 0) 
     "Render every shape of `ds` whose views are missing or invalid; write `views.json`. Returns counts and errors."
     cfg = cfg or ViewsConfig()
     todo = shapes_to_render(ds, cfg, workers)
-    chunks = [todo[i::max(1, workers)] for i in range(max(1, workers))] if todo else []
+    chunks = _chunks(todo, workers) if todo else []
     results, bar = [], progress(total=len(todo), desc='render')
     if workers > 0 and todo:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:

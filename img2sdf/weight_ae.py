@@ -198,7 +198,7 @@ def print_sensitivity(rows):
     for r in rows:
         print(f"{r['group']:<22}{r['size']:>7}{r['err_rms']:>16.2e}{r['dsdf_near']:>26.2e}{r['chamfer_l1']:>12.4f}{r['lost']:>13.0%}")
 
-# %% ../nbs/07_weight_ae.ipynb #4deb98f8
+# %% ../nbs/07_weight_ae.ipynb #3e7ba2a2
 def print_ae_table(results: dict):
     "The study's Phase 10 table beside ours, plus the SDF- and mesh-space columns the study did not tabulate."
     rows = [('Final MSE (raw weight space)', 'mse', '{:.2e}'), ('cos(rec, true) mean', 'cos_mean', '{:.4f}'),
@@ -212,6 +212,10 @@ def print_ae_table(results: dict):
         vals = [np.nanmedian([r.get(key, np.nan) for r in results[d]['shapes']]) for d in dims]
         print(f"{name:<34}" + ''.join(f"{'-':>14}{f.format(v):>14}" for v in vals))
     print(f"{'shapes with no zero crossing':<34}" + ''.join(f"{'-':>14}{sum(not r['has_surface'] for r in results[d]['shapes']):>14}" for d in dims))
+    for d in dims:
+        for i, r in enumerate(results[d]['shapes']):
+            if not r['has_surface']:
+                print(f"  latent {d}, shape {i}: no zero crossing, SDF in [{r['sdf_min']:.4f}, {r['sdf_max']:.4f}], cos(rec, true) {results[d]['weights']['cos'][i]:.4f}")
 
 def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=None, res: int = 128, probe_shapes: int = 16,
                     device=None, points=None, quiet: bool = False) -> dict:

@@ -187,7 +187,7 @@ def sdf_to_mesh(f, res: int = 256, bound: float = 1.0, coarse_to_fine: bool = Tr
     grid = (sdf_grid_coarse_to_fine if coarse_to_fine else sdf_grid)(f, res, bound=bound, **kw)
     return extract_mesh(grid)
 
-# %% ../nbs/01_geometry.ipynb #68cfbffc
+# %% ../nbs/01_geometry.ipynb #e7544ee6
 def sample_surface(mesh: trimesh.Trimesh, n: int = 100_000, seed: int = 0):
     "`n` area-uniform surface points of `mesh` and their face normals."
     pts, face = trimesh.sample.sample_surface(mesh, n, seed=seed)
@@ -218,7 +218,7 @@ def mesh_metrics(pred, gt: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01,
     if not pred or len(pred.faces) == 0:
         return dict(chamfer_l1=np.nan, chamfer_l2=np.nan, normal_consistency=np.nan, fscore=0.0,
                     precision=0.0, recall=0.0, iou=0.0 if iou else np.nan)
-    pp, pn = sample_surface(pred, n, seed if pred_seed is None else pred_seed)   # same seed: a mesh vs itself is exact
+    pp, pn = sample_surface(pred, n, seed if pred_seed is None else pred_seed)   # one seed for both: a mesh vs itself is exact
     gp, gn = sample_surface(gt, n, seed)
     acc, nacc = _directed(pp, pn, gp, gn)      # pred -> gt
     comp, ncomp = _directed(gp, gn, pp, pn)    # gt -> pred
@@ -230,9 +230,9 @@ def mesh_metrics(pred, gt: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01,
                 precision=float(prec), recall=float(rec),
                 iou=volume_iou(pred, gt, n, bound, seed + 2) if iou else np.nan)
 
-# %% ../nbs/01_geometry.ipynb #e255dcca
+# %% ../nbs/01_geometry.ipynb #a5964bd5
 def sampling_floor(mesh: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, seed: int = 0) -> dict:
-    "Chamfer-L1 and F-score@`tau` of two independent `n`-point samplings of `mesh`: the best score two distinct meshes can get."
+    "Chamfer-L1 and F-score@`tau` of two independent `n`-point samplings of `mesh`: what the metric resolves between differently triangulated meshes."
     m = mesh_metrics(mesh, mesh, n, tau, iou=False, seed=seed, pred_seed=seed + 1)
     return dict(chamfer_l1=float(m['chamfer_l1']), fscore=float(m['fscore']))
 

@@ -198,7 +198,7 @@ def print_sensitivity(rows):
     for r in rows:
         print(f"{r['group']:<22}{r['size']:>7}{r['err_rms']:>16.2e}{r['dsdf_near']:>26.2e}{r['chamfer_l1']:>12.4f}{r['lost']:>13.0%}")
 
-# %% ../nbs/07_weight_ae.ipynb #3e7ba2a2
+# %% ../nbs/07_weight_ae.ipynb #49e7d6f0
 def print_ae_table(results: dict):
     "The study's Phase 10 table beside ours, plus the SDF- and mesh-space columns the study did not tabulate."
     rows = [('Final MSE (raw weight space)', 'mse', '{:.2e}'), ('cos(rec, true) mean', 'cos_mean', '{:.4f}'),
@@ -259,7 +259,8 @@ def train_weight_ae_cli(argv=None):
     cfg = WeightAEConfig.preset(a.preset).override(*a.set)
     ps = load_per_shape(a.per_shape or default_run('per_shape-gpu'))
     out = Path(a.out) if a.out else default_run(f'weight_ae-{a.preset}')
-    sizes = ', '.join(f"{n_params(WeightAE(ps['weights'].shape[1], cfg.replace(latent_dim=d))):,} at latent {d}" for d in a.latent_dims)
+    with torch.device('meta'):      # shapes only: counting parameters allocates no weights
+        sizes = ', '.join(f"{n_params(WeightAE(ps['weights'].shape[1], cfg.replace(latent_dim=d))):,} at latent {d}" for d in a.latent_dims)
     print(f"{len(ps['weights'])} weight vectors; AE parameters {sizes}; run {out}", flush=True)
     r = weight_ae_phase(ps, cfg, a.latent_dims, out, a.res, a.probe_shapes, device=a.device)
     print_ae_table({d: r[d] for d in a.latent_dims})

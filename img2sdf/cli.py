@@ -8,15 +8,17 @@ import os, time, argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import Config, data_home, save_json, load_json, default_device, seed_everything
-from .data import DataConfig, ShapeDataset, prepare, records_for, print_summary
+from .core import (
+    Config, data_home, save_json, load_json, default_device, seed_everything, UsageError,
+    ConfigError, MissingError, ArgumentParser, console_script)
+from .data import DataConfig, ShapeDataset, SOURCES, prepare, records_for, print_summary, pybullet_data_path
 from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run
 from .latent_dit import LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets
 
 # %% auto #0
-__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'run_pipeline', 'run_cli']
+__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'check_stages', 'named_objects', 'run_pipeline', 'run_cli']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -24,6 +26,7 @@ class PipelineConfig(Config):
     "The whole pipeline: which shapes, and the preset of every stage."
     source: str = 'pybullet'
     path: str = ''                  # pybullet_data folder (default: the installed package's), or a folder of meshes
+    per_category: int = 0           # procedural: shapes per category (0: enough for n_train)
     ood_path: str = ''              # folder of OOD meshes (pybullet: its named objects by default)
     n_train: int = 0                # first n shapes of the pool (0: all)
     n_ood: int = 0                  # first n OOD objects (0: all)
@@ -43,18 +46,18 @@ class PipelineConfig(Config):
                'tiny': dict(n_train=24, n_ood=3, holdout=0.2, data='tiny', views='tiny', encoder='efficientnet_lite0',
                             deepsdf='tiny', dit='tiny', evaluate='tiny')}
 
-def _data_root(cfg: PipelineConfig, split: str, out: Path) -> Path:
-    "The default data home for the study's data settings; a folder of the run for any other."
-    return data_home()/f'{cfg.source}-{split}' if cfg.data == 'paper' else out/'data'/split
+def _data_root(cfg: PipelineConfig, split: str, out: Path, name: str = '') -> Path:
+    "The default data home for the study's data settings; a folder of the run (`name`, else `split`) for any other."
+    return data_home()/f'{cfg.source}-{split}' if cfg.data == 'paper' else out/'data'/(name or split)
 
 def _records(cfg: PipelineConfig, split: str, limit: int):
     if split == 'ood' and cfg.ood_path: return records_for('folder', split, cfg.ood_path, limit=limit or None)
-    if split == 'ood' and cfg.source != 'pybullet': return []
-    return records_for(cfg.source, split, cfg.path or None, limit=limit or None)
+    if split == 'ood' and cfg.source not in ('pybullet', 'procedural'): return []
+    return records_for(cfg.source, split, cfg.path or None, per_category=cfg.per_category or None, limit=limit or None)
 
-def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0) -> ShapeDataset | None:
+def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, name: str = '') -> ShapeDataset | None:
     "Prepare, render and encode one split (None if it has no shapes); each step skips finished work."
-    root = _data_root(cfg, split, out); workers = cfg.workers or os.cpu_count() or 1
+    root = _data_root(cfg, split, out, name); workers = cfg.workers or os.cpu_count() or 1
     recs = _records(cfg, split, limit)
     if not recs: return None
     print_summary(prepare(recs, root, DataConfig.preset(cfg.data), workers, cfg.source), root)
@@ -71,16 +74,32 @@ def warn_short(report: dict, dc: DeepSDFConfig) -> bool:
                     f"An epoch is one pass over the shapes, so few shapes make few steps: for about 20, --set deepsdf=pilot", flush=True)
     return short
 
+def check_stages(cfg: PipelineConfig):
+    "A `ConfigError` for an unknown source, encoder or stage preset: a typo fails before the work, not hours into it."
+    for C, name in ((DataConfig, cfg.data), (ViewsConfig, cfg.views), (DeepSDFConfig, cfg.deepsdf),
+                    (LatentDiTConfig, cfg.dit), (EvalConfig, cfg.evaluate)): C.preset(name)
+    if cfg.encoder not in ('auto', 'dinov2', 'efficientnet_lite0'): raise ConfigError(f"unknown encoder {cfg.encoder!r}")
+    if cfg.source not in SOURCES: raise ConfigError(f"unknown source {cfg.source!r}; choose one of {SOURCES}")
+
+def named_objects(cfg: PipelineConfig, out: Path) -> ShapeDataset | None:
+    "pybullet's named objects, a second OOD set beside the held-out categories of the procedural source (None otherwise)."
+    if cfg.source != 'procedural' or cfg.ood_path: return None
+    try: pybullet_data_path()
+    except MissingError as e: print(f"no second OOD set: {e}", flush=True); return None
+    return prepare_stage(cfg.replace(source='pybullet', path=''), 'ood', out, cfg.n_ood, name='ood-pybullet')
+
 def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     "Every stage of the working pipeline into `out`; returns the evaluation summary."
+    check_stages(cfg)
     out = Path(out); out.mkdir(parents=True, exist_ok=True); cfg.save(out/'pipeline.json'); t0 = time.perf_counter()
     stamp = lambda what: print(f"== {what} ({time.perf_counter() - t0:.0f} s)", flush=True)
     stamp('data'); train = prepare_stage(cfg, 'train', out, cfg.n_train); ood = prepare_stage(cfg, 'ood', out, cfg.n_ood)
+    named = named_objects(cfg, out)
     from img2sdf.latent_dit import _features_file
     split_file = out/'split.json'
     if not split_file.exists(): save_json(holdout_split(len(train), cfg.holdout, cfg.seed), split_file)
     split = load_json(split_file)
-    if split['n'] != len(train): raise ValueError(f"{split_file}: made for {split['n']} shapes, the data has {len(train)}; use a new output folder")
+    if split['n'] != len(train): raise UsageError(f"{split_file}: made for {split['n']} shapes, the data has {len(train)}; use a new output folder")
     fit = split['train'][:cfg.n_fit or None]
     stamp(f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
     samples = load_samples(train, device=device, ids=fit)
@@ -93,13 +112,16 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     r = recall(dit, data, (1, 8), dcfg); print_recall(r)
     save_recall(r, out/'dit'/'recall.json')
     stamp('evaluation'); ev = Evaluator(out/'deepsdf', out/'dit', train, _features_file(train.root), EvalConfig.preset(cfg.evaluate), device)
-    s = evaluate_sets(ev, [('in-distribution', train, split['test'])] + ([('ood', ood, None)] if ood else []), out/'eval', f"img2sdf_run, preset {cfg.data}/{cfg.deepsdf}/{cfg.dit}")
+    sets = [('in-distribution', train, split['test'])] + ([('ood', ood, None)] if ood else []) \
+        + ([('ood-pybullet', named, None)] if named else [])
+    s = evaluate_sets(ev, sets, out/'eval', f"img2sdf_run, {cfg.source} data, preset {cfg.data}/{cfg.deepsdf}/{cfg.dit}")
     stamp(f'done: {out}')
     return s
 
+@console_script
 def run_cli(argv=None):
     "Console script `img2sdf_run`: the whole pipeline on the embedded default data."
-    ap = argparse.ArgumentParser(description=run_cli.__doc__)
+    ap = ArgumentParser(description=run_cli.__doc__)
     ap.add_argument('--preset', default='cpu', help='cpu (minutes on a laptop), gpu or paper')
     ap.add_argument('--out', help='output folder (default: <data home>/runs/pipeline-<preset>)'); ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')

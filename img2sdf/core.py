@@ -4,8 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #74e5370b
 from __future__ import annotations
-import os, json, random, tempfile, time, statistics, dataclasses, atexit
-from contextlib import contextmanager
+import os, io, sys, json, random, tempfile, time, statistics, dataclasses, atexit, functools, argparse
+from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,8 +15,20 @@ import yaml
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['atomic_write', 'save_json', 'load_json', 'save_npz', 'save_torch', 'Config', 'data_home', 'seed_everything',
-           'default_device', 'rank_world', 'rank0_decides', 'init_distributed', 'LogProgress', 'progress', 'bench']
+__all__ = ['UsageError', 'ConfigError', 'MissingError', 'atomic_write', 'save_json', 'load_json', 'save_npz', 'save_torch',
+           'Config', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home',
+           'seed_everything', 'default_device', 'rank_world', 'rank0_decides', 'init_distributed', 'LogProgress',
+           'progress', 'bench']
+
+# %% ../nbs/00_core.ipynb #5479ba93
+class UsageError(Exception):
+    "A mistake in what was asked for (a missing file, an unknown name, a bad value): a console script prints it on one line."
+
+class ConfigError(UsageError, ValueError):
+    "An unknown preset or config field, or a value of the wrong type."
+
+class MissingError(UsageError, FileNotFoundError):
+    "An input that is not there: a data set, a checkpoint, an image."
 
 # %% ../nbs/00_core.ipynb #12fff0a2
 @contextmanager
@@ -42,7 +54,8 @@ def save_json(obj, path, **kw) -> Path:
 def load_json(path):
     "Read JSON, naming the file in any error."
     try: return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as e: raise ValueError(f"{path}: cannot read JSON: {e}") from e
+    except FileNotFoundError: raise MissingError(f"{path}: no such file") from None
+    except (OSError, json.JSONDecodeError) as e: raise UsageError(f"{path}: cannot read JSON: {e}") from e
 
 def save_npz(path, **arrays) -> Path:
     "Write `arrays` to an uncompressed `.npz` atomically."
@@ -55,11 +68,22 @@ def save_torch(obj, path) -> Path:
     return Path(path)
 
 # %% ../nbs/00_core.ipynb #a2452ec7
-def _coerce(value, default):
-    "Cast `value` (as read from JSON/YAML or a command line) to the type of `default`."
-    if isinstance(default, tuple) and isinstance(value, list): return tuple(value)
-    if isinstance(default, bool) and isinstance(value, str): return value.lower() in ('1', 'true', 'yes', 'on')
-    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool): return float(value)
+def _coerce(value, default, key: str = '', source: str = 'arguments'):
+    "`value` (as read from JSON/YAML or a command line) as the type of `default`, or a `ConfigError` naming `key`."
+    bad = ConfigError(f"{source}: {key} must be {type(default).__name__} (like {default!r}), not {value!r}")
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'):
+            return value.lower() in ('1', 'true', 'yes', 'on')
+        if isinstance(value, bool): return value
+        raise bad
+    if isinstance(default, (int, float)) and isinstance(value, str):   # YAML reads 1e-4 as a string
+        try: value = float(value)
+        except ValueError: raise bad from None
+    if isinstance(default, int) and isinstance(value, float) and value.is_integer(): value = int(value)
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool): value = float(value)
+    if isinstance(default, str) and isinstance(value, (int, float)) and not isinstance(value, bool): value = str(value)
+    if isinstance(default, tuple) and isinstance(value, list): value = tuple(value)
+    if not isinstance(value, type(default)) or (isinstance(value, bool) and not isinstance(default, bool)): raise bad
     return value
 
 class Config:
@@ -70,17 +94,17 @@ class Config:
     def preset(cls, name: str = 'paper', **overrides):
         "The config of preset `name`, with `overrides` applied on top."
         if name not in cls.presets:
-            raise KeyError(f"{cls.__name__} has no preset {name!r}; choose one of {sorted(cls.presets)}")
+            raise ConfigError(f"{cls.__name__} has no preset {name!r}; choose one of {sorted(cls.presets)}")
         return cls.from_dict({**cls.presets[name], **overrides})
 
     @classmethod
     def from_dict(cls, d: dict, source: str = 'arguments'):
-        "Build from a dict, rejecting unknown keys with a message that names `source`."
+        "Build from a dict, rejecting unknown keys and values of the wrong type with a message that names `source`."
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - set(fields))
-        if unknown: raise KeyError(f"{source}: unknown {cls.__name__} field(s) {unknown}; known: {sorted(fields)}")
+        if unknown: raise ConfigError(f"{source}: unknown {cls.__name__} field(s) {unknown}; known: {sorted(fields)}")
         defaults = cls()
-        return cls(**{k: _coerce(v, getattr(defaults, k)) for k, v in d.items()})
+        return cls(**{k: _coerce(v, getattr(defaults, k), k, source) for k, v in d.items()})
 
     def to_dict(self) -> dict: return dataclasses.asdict(self)
     def replace(self, **kw): return dataclasses.replace(self, **kw)
@@ -89,10 +113,10 @@ class Config:
         "Apply `key=value` strings (values parsed as YAML), as given on a command line."
         d = {}
         for a in assignments:
-            if '=' not in a: raise ValueError(f"override {a!r} is not of the form key=value")
+            if '=' not in a: raise ConfigError(f"--set {a!r} is not of the form key=value")
             k, v = a.split('=', 1)
             d[k.strip()] = yaml.safe_load(v)
-        return self.from_dict({**self.to_dict(), **d})
+        return self.from_dict({**self.to_dict(), **d}, source='--set')
 
     def save(self, path):
         "Write to `path` atomically, as YAML if it ends in .yaml/.yml, else JSON."
@@ -107,9 +131,45 @@ class Config:
         "Read a config written by `save` (JSON or YAML)."
         path = Path(path)
         try: d = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as e: raise ValueError(f"{path}: cannot read config: {e}") from e
-        if not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of config fields, got {type(d).__name__}")
+        except (OSError, yaml.YAMLError) as e: raise ConfigError(f"{path}: cannot read config: {e}") from e
+        if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of config fields, got {type(d).__name__}")
         return cls.from_dict(d, source=str(path))
+
+# %% ../nbs/00_core.ipynb #d659c647
+class ArgumentParser(argparse.ArgumentParser):
+    "`argparse.ArgumentParser` whose errors are `UsageError`s: one line, with where to look for the options."
+    def error(self, message): raise UsageError(f"{message} (`{self.prog} --help` lists the options)")
+
+def console_script(f):
+    "Wrap console script `f(argv)`: a `UsageError` becomes one line on stderr and exit status 2."
+    @functools.wraps(f)
+    def main(argv=None):
+        try: return f(argv)
+        except UsageError as e:
+            if os.environ.get('IMG2SDF_DEBUG'): raise
+            prog = Path(sys.argv[0]).name if Path(sys.argv[0]).name.startswith('img2sdf') else f.__name__
+            print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
+    return main
+
+def cli_error(script, argv) -> str:
+    "What console `script` prints on stderr for `argv`, asserting that it exits with status 2 (for tests)."
+    err = io.StringIO()
+    with redirect_stderr(err):
+        try: script(argv)
+        except SystemExit as e:
+            if e.code != 2: raise AssertionError(f"exit status {e.code}, not 2: {err.getvalue()}") from None
+        else: raise AssertionError(f"{argv} did not fail")
+    return err.getvalue()
+
+# %% ../nbs/00_core.ipynb #79f669ca
+def refuse_overwrite(outputs, inputs=(), made=()):
+    "A `UsageError` if an output path is one of `inputs`, or exists and is not one of `made`."
+    same = lambda a, b: Path(a).resolve() == Path(b).resolve()
+    for o in map(Path, outputs):
+        if any(same(o, i) for i in inputs): raise UsageError(f"{o}: is an input of this command; choose another output path")
+        if o.exists() and not any(same(o, m) for m in made):
+            raise UsageError(f"{o}: exists and was not made by this command; move it or choose another output path")
 
 # %% ../nbs/00_core.ipynb #9f00457d
 def data_home(path=None) -> Path:

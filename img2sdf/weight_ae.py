@@ -13,7 +13,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import Config, default_device, seed_everything, save_json, load_json, save_torch, progress, data_home
+from .core import (
+    Config, default_device, seed_everything, save_json, load_json, save_torch, progress, data_home,
+    ArgumentParser, console_script)
 from .geometry import n_params, mesh_metrics, mesh_metrics_many, plot_meshes, NoSurface, sampling_floor
 from .per_shape import (PerShapeConfig, PerShapeDecoder, weight_layout, load_weights, weights_to_mesh,
                                load_per_shape, clamped_l1)
@@ -246,10 +248,11 @@ def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=N
     if out: save_json(results['sensitivity'], out/'sensitivity.json')
     return results
 
+@console_script
 def train_weight_ae_cli(argv=None):
     "Console script `img2sdf_train_weight_ae`: Phase 10 on a Phase 1 run."
     from img2sdf.deepsdf import default_run
-    ap = argparse.ArgumentParser(description=train_weight_ae_cli.__doc__)
+    ap = ArgumentParser(description=train_weight_ae_cli.__doc__)
     ap.add_argument('--per_shape', help='Phase 1 run folder (default: <data home>/runs/per_shape-gpu)')
     ap.add_argument('--latent_dims', type=int, nargs='+', default=[128, 256]); ap.add_argument('--res', type=int, default=128)
     ap.add_argument('--probe_shapes', type=int, default=16, help='shapes in the sensitivity probe')

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Config, default_device, save_json, load_json, progress
+from .core import Config, default_device, save_json, load_json, progress, ArgumentParser, console_script
 from .geometry import n_params
 from .diffusion import Diffusion
 from .per_shape import load_per_shape, weight_geometry
@@ -142,12 +142,13 @@ def print_ablations(res: dict):
         att = ', '.join(n for n, _, _ in r['d1']['attractors']) or '-'
         print(f"{name:<10}{r['steps']:>7}{r['loss']:>10.4f}{cos:>16.4f}{first:>12.0%}{r['d4'][0][1]:>13.4f}  {att}")
 
+@console_script
 def train_weight_dit_cli(argv=None):
     "Console script `img2sdf_train_weight_dit`: Phases 6-9 on a Phase 1 run and a feature cache."
     from img2sdf.data import default_root
     from img2sdf.deepsdf import default_run
     from img2sdf.latent_dit import _features_file
-    ap = argparse.ArgumentParser(description=train_weight_dit_cli.__doc__)
+    ap = ArgumentParser(description=train_weight_dit_cli.__doc__)
     ap.add_argument('--per_shape', help='Phase 1 run (default: <data home>/runs/per_shape-gpu)')
     ap.add_argument('--features', help='feature cache (default: that of the pybullet training set)')
     ap.add_argument('--preset', default='gpu'); ap.add_argument('--ablations', action='store_true', help='run paper, phase8, phase9 and eps')

@@ -2,12 +2,14 @@
 
     python tools/site.py readme   # write README.md from nbs/index.ipynb
     python tools/site.py check    # check the site's inputs (CI runs this)
+    python tools/site.py preview  # the notebooks as static HTML pages in _preview/, then check them in a browser
 
 `check` verifies: every notebook in nbs/sidebar.yml exists and has a title (a `# Title` first
 markdown cell or a `title:` front matter), every image a notebook or markdown page references
 exists, and README.md is what `readme` would write.
 """
-import json, re, sys
+import json, re, shutil, subprocess, sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -104,8 +106,111 @@ def check():
     return not errors
 
 
+PREVIEW = ROOT / '_preview'
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title} - img2sdf</title><style>
+body {{margin: 0; font: 15px/1.5 system-ui, sans-serif; display: flex}}
+nav {{width: 15rem; flex: none; padding: 1rem; background: #f4f6f8; min-height: 100vh; font-size: 14px}}
+nav b {{display: block; margin-top: .8rem; color: #555}} nav a {{display: block; color: #1f5f99; text-decoration: none}}
+nav a.here {{font-weight: bold}} main {{max-width: 60rem; padding: 1rem 2rem; overflow-x: auto}}
+pre {{background: #f6f8fa; padding: .5rem; overflow-x: auto; font-size: 13px}} img {{max-width: 100%}}
+table {{border-collapse: collapse}} td, th {{border: 1px solid #ddd; padding: 2px 6px}}
+</style></head><body><nav>{nav}</nav><main>{body}</main>
+<script>addEventListener('load', () => setTimeout(() => {{
+  const bad = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80));
+  const frames = [...document.querySelectorAll('iframe')].filter(f => !(f.contentDocument && f.contentDocument.body
+    && f.contentDocument.body.innerHTML.length > 0)).map(f => f.src);
+  document.body.setAttribute('data-check', JSON.stringify({{images: document.images.length, broken: bad, frames_empty: frames}}));
+}}, 1500));</script></body></html>"""
+
+
+def _sidebar_tree():
+    return yaml.safe_load((NBS / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+
+
+def _nav(here):
+    out = []
+    for node in _sidebar_tree():
+        if isinstance(node, str): node = {'contents': [node]}
+        if node.get('section'): out.append(f"<b>{node['section']}</b>")
+        for f in node['contents']:
+            name = Path(f).with_suffix('.html').name
+            out.append(f'<a href="{name}"{" class=here" if name == here else ""}>{_title(NBS / f) or f}</a>')
+    return '\n'.join(out)
+
+
+def _shown(nb):
+    "The notebook as its page shows it: hidden cells dropped, directives stripped."
+    for c in list(nb.cells):
+        d = {x.split(':')[0].split()[0] for x in _directives(_src(c)) if x}
+        if c.cell_type == 'code' and d & {'hide', 'exporti', 'default_exp'}: nb.cells.remove(c)
+        elif c.cell_type == 'code': c.source = '\n'.join(l for l in _src(c).splitlines() if not DIRECTIVE.match(l))
+    return nb
+
+
+def build_preview(out=PREVIEW):
+    "Every sidebar notebook as a static HTML page in `out` (nbconvert), with the sidebar; images copied beside them."
+    import nbformat
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name='basic')
+    if out.exists(): shutil.rmtree(out)
+    shutil.copytree(NBS / 'images', out / 'images')
+    pages = []
+    for f in _sidebar_files(_sidebar_tree()):
+        name = Path(f).with_suffix('.html').name
+        body, _ = exporter.from_notebook_node(_shown(nbformat.read(NBS / f, as_version=4)))
+        body = re.sub(r'href="([^":#]+)\.ipynb', r'href="\1.html', body)
+        (out / name).write_text(PAGE.format(title=_title(NBS / f), nav=_nav(name), body=body))
+        pages.append(out / name)
+    return pages
+
+
+class _Refs(HTMLParser):
+    def __init__(self): super().__init__(); self.refs = []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for k in ('href', 'src'):
+            if a.get(k) and tag in ('a', 'img', 'iframe'): self.refs.append(a[k])
+
+
+def check_links(pages):
+    "Relative links and sources of `pages` that point at no file."
+    bad = []
+    for p in pages:
+        r = _Refs(); r.feed(p.read_text())
+        for ref in r.refs:
+            if re.match(r'^(https?:|data:|mailto:|#|javascript:)', ref): continue
+            if not (p.parent / ref.split('#')[0].split('?')[0]).exists(): bad.append(f'{p.name}: {ref}')
+    return bad
+
+
+def check_in_browser(pages, browser=None):
+    "Load each page in headless Chromium: every image decoded, every iframe filled. Returns the problems."
+    browser = browser or shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
+    if not browser: raise SystemExit('preview: no Chromium found (apt-get install chromium)')
+    bad = []
+    for p in pages:
+        r = subprocess.run([browser, '--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files',
+                            '--virtual-time-budget=8000', '--dump-dom', p.resolve().as_uri()],
+                           capture_output=True, text=True, timeout=120)
+        m = re.search(r"data-check=\"([^\"]*)\"", r.stdout)
+        if not m: bad.append(f'{p.name}: did not finish loading ({r.stderr.strip()[-200:]})'); continue
+        c = json.loads(m.group(1).replace('&quot;', '"'))
+        bad += [f'{p.name}: image not shown {s}' for s in c['broken']] + [f'{p.name}: empty frame {s}' for s in c['frames_empty']]
+        print(f'preview: {p.name}: {c["images"]} images, {len(c["broken"])} broken')
+    return bad
+
+
+def preview(browser=True):
+    pages = build_preview()
+    bad = check_links(pages) + (check_in_browser(pages) if browser else [])
+    for b in bad: print('preview:', b)
+    print(f'preview: {len(pages)} pages in {PREVIEW}, {len(bad)} problem(s)' + ('' if browser else ' (links only; no browser check)'))
+    return not bad
+
+
 if __name__ == '__main__':
     cmd = sys.argv[1] if len(sys.argv) > 1 else 'check'
     if cmd == 'readme': (ROOT / 'README.md').write_text(readme_text()); print('wrote README.md')
     elif cmd == 'check': sys.exit(0 if check() else 1)
+    elif cmd == 'preview': sys.exit(0 if preview(browser='--links-only' not in sys.argv) else 1)
     else: sys.exit(__doc__)

@@ -19,7 +19,7 @@ from .core import (
     refuse_overwrite)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
-from .views import load_features, fibonacci_views, load_encoder, read_image, prepare_view, Renderer, ViewsConfig
+from .views import load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig
 from .deepsdf import load_deepsdf, decode_mesh, default_run
 
 # %% auto #0
@@ -307,7 +307,7 @@ class ImageTo3D:
         """A latent for 1-8 `images` (files or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K render
         views); with `prepare`, each image is first made to look like a view (`prepare_view`)."""
         if not 1 <= len(images) <= 8: raise UsageError(f"give 1 to 8 images, not {len(images)}")
-        imgs = [prepare_view(i, 224, fill)[0] if prepare else read_image(i)[0] for i in images]
+        imgs = [prepare_view(i, 224, fill)[0] if prepare else read_view(i) for i in images]
         poses = fibonacci_views(64)[:len(imgs)] if poses is None else np.asarray(poses, np.float32).reshape(len(imgs), 2)
         feats = self.encoder(np.stack(imgs))[None]
         return sample_latents(self.dit, self.data, feats, torch.as_tensor(poses)[None], None, self.cfg, seed)[0]
@@ -409,7 +409,7 @@ def predict_cli(argv=None):
     dit = Path(a.dit) if a.dit else newest_dit()
     deepsdf = Path(a.deepsdf) if a.deepsdf else deepsdf_of(dit)
     print(f"models: latent DiT {dit}, DeepSDF {deepsdf}", flush=True)
-    views = [prepare_view(p, 224, a.fill)[0] if not a.as_is else read_image(p)[0] for p in a.images]
+    views = [read_view(p) if a.as_is else prepare_view(p, 224, a.fill)[0] for p in a.images]
     pipe = ImageTo3D(dit, deepsdf, a.device)
     mesh, z = pipe.predict(views, poses, a.res)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from .data import ShapeDataset, ensure_gl_platform, add_source_args, default_roo
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'ViewsConfig', 'fibonacci_views', 'camera_position', 'look_at', 'pose_embedding',
            'Renderer', 'check_png', 'shapes_to_render', 'render_dataset', 'EfficientNetLite0',
            'load_efficientnet_lite0', 'ImageEncoder', 'hub_reachable', 'load_dinov2', 'load_encoder', 'encode_dataset',
-           'load_features', 'render_cli', 'read_image', 'object_mask', 'prepare_view', 'view_fill']
+           'load_features', 'render_cli', 'read_image', 'object_mask', 'prepare_view', 'read_view', 'view_fill']
 
 # %% ../nbs/03_views.ipynb #4e654b2a
 @dataclass
@@ -375,6 +375,10 @@ def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image'
     m = pad(mask)[y0:y0 + S, x0:x0 + S]
     out = np.asarray(Image.fromarray(crop).resize((size, size), Image.LANCZOS))
     return out, np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST))
+
+def read_view(image, size: int = 224) -> np.ndarray:
+    "An image taken as it is (a render like the views), resized to `size`x`size`."
+    return np.asarray(Image.fromarray(read_image(image)[0]).resize((size, size), Image.LANCZOS))
 
 def view_fill(images) -> float:
     "The median share of the frame that the object's longer side spans in `images` (paths or arrays of views)."

@@ -251,6 +251,7 @@ class _Done:
     "A result computed in this process, with the `get` of a pool's `AsyncResult`."
     def __init__(self, value): self.value = value
     def get(self, timeout=None): return self.value
+    def ready(self): return True
 
 def mesh_metrics_async(pairs, workers: int = 0, **kw):
     "Start scoring `pairs` as `mesh_metrics_many` does; `.get()` of the result waits for the list."

@@ -420,9 +420,9 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
         meta = dict(uid=rec.uid, category=rec.category, source_path=rec.path, params=params,
                     parts=[dataclasses.asdict(x) for x in prog.parts], center=list(prog.center), scale=prog.scale,
                     sdf_backend='analytic', gpu_s=time.perf_counter() - t)
-        job = ((_pack(grid), str(d/'mesh.ply')))
+        job = (_pack(grid), str(d/'mesh.ply'))
         pending.append((rec, d, meta, pool.apply_async(_mesh_job, (job,)) if pool else _Done(_mesh_job(job))))
-        while len(pending) > 2 * max(workers, 1) or (pending and pending[0][3].ready() if pool else pending):
+        while pending and (len(pending) > 2 * max(workers, 1) or pending[0][3].ready()):
             finish(pending.pop(0))
     for job in pending: finish(job)
     bar.close()
@@ -460,7 +460,10 @@ def bench_procedural(n: int = 10_000, pybullet: int = 200, workers: int = None, 
                                                     producers=producers)
     r['procedural_s'] = time.perf_counter() - t; r['procedural_done'] = s['counts']['done']; r['procedural_failed'] = s['counts']['failed']
     ds = ShapeDataset(out/'procedural')
-    rows = [sdf_agreement(sdf_fast(ds.mesh(i), ds.sdf(i)[0]), ds.sdf(i)[1], 2 * 2 / cfg.watertight_res) for i in range(min(agree, len(ds)))]
+    rows = []
+    for i in range(min(agree, len(ds))):
+        pts, sdf = ds.sdf(i)
+        rows.append(sdf_agreement(sdf_fast(ds.mesh(i), pts), sdf, 2 * 2 / cfg.watertight_res))
     r['agreement'] = {k: float(np.median([x[k] for x in rows])) for k in rows[0]} | dict(min_sign_agree_off_band=min(x['sign_agree_off_band'] for x in rows))
     if pybullet:
         t = time.perf_counter(); p = prepare(records_for('pybullet', 'train', limit=pybullet), out/'pybullet', cfg, workers)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #b9ac90d6
 from __future__ import annotations
-import os, time, argparse
+import os, math, time, argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,8 @@ from .latent_dit import LatentDiTConfig, latent_data, train_latent_dit, recall, 
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets
 
 # %% auto #0
-__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'check_stages', 'named_objects', 'run_pipeline', 'run_cli']
+__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'check_stages', 'named_objects', 'run_pipeline',
+           'run_cli']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -32,6 +33,7 @@ class PipelineConfig(Config):
     n_ood: int = 0                  # first n OOD objects (0: all)
     holdout: float = 0.1
     n_fit: int = 0                  # train on the first n shapes of the training split only (0: all); same held-out set
+    deepsdf_steps: int = 0          # DeepSDF for about this many steps whatever the pool size (0: the preset's epochs)
     data: str = 'paper'
     views: str = 'paper'
     encoder: str = 'auto'
@@ -74,6 +76,11 @@ def warn_short(report: dict, dc: DeepSDFConfig) -> bool:
                     f"An epoch is one pass over the shapes, so few shapes make few steps: for about 20, --set deepsdf=pilot", flush=True)
     return short
 
+def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
+    "`dc` with the epochs that make about `steps` steps on `n` shapes (`dc` itself if `steps` is 0): pools of any size train alike."
+    if not steps: return dc
+    return dc.replace(epochs=max(1, round(steps / math.ceil(n / dc.shapes_per_step))))
+
 def check_stages(cfg: PipelineConfig):
     "A `ConfigError` for an unknown source, encoder or stage preset: a typo fails before the work, not hours into it."
     for C, name in ((DataConfig, cfg.data), (ViewsConfig, cfg.views), (DeepSDFConfig, cfg.deepsdf),
@@ -103,7 +110,7 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     fit = split['train'][:cfg.n_fit or None]
     stamp(f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
     samples = load_samples(train, device=device, ids=fit)
-    dc = DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0)
+    dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, len(fit))
     dsdf, _ = train_deepsdf(samples, dc, out/'deepsdf', device)
     warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
     stamp('latent DiT'); dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0)

@@ -213,9 +213,15 @@ def init_distributed(device=None) -> tuple[int, int, torch.device]:
     return dist.get_rank(), dist.get_world_size(), dev
 
 def _leave_group():
-    "At exit, every rank waits for the others and leaves the group: a rank that exits first would abort in its own teardown."
-    import torch.distributed as dist
-    if dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
+    """At exit, every rank waits for the others and leaves the group, then frees what still holds it.
+    A rank that exits first would abort in its own teardown; a group freed only when the interpreter ends
+    (a `DistributedDataParallel` in a reference cycle keeps it) aborts in gloo's threads."""
+    import gc, torch.distributed as dist
+    if not dist.is_initialized(): return
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
+    gc.collect()
 
 # %% ../nbs/00_core.ipynb #f8377f57
 class LogProgress:

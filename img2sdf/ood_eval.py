@@ -24,7 +24,7 @@ from .latent_dit import load_latent_dit, latent_data, paired_features, sample_la
 # %% auto #0
 __all__ = ['METRICS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown', 'write_results',
            'metric_vs_k_figure', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs', 'table_markdown',
-           'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'bench_evaluate_cli']
+           'scaling_table', 'scaling_figure', 'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -280,6 +280,55 @@ def table_markdown(rows, names: dict = None, digits: int = 4, percent=('model_be
         return f'{v:.0%}' if k in percent else f'{v:.{digits}f}'
     head = '| ' + ' | '.join(names.get(k, k) for k in keys) + ' |\n|' + '---|' * len(keys) + '\n'
     return head + ''.join('| ' + ' | '.join(f(k, r[k]) for k in keys) + ' |\n' for r in rows)
+
+# %% ../nbs/10_ood_eval.ipynb #21641b4d
+def _mean(rows, split, method, k, metric):
+    v = np.array([r[metric] for r in _by_shape(rows, split, method, k).values() if metric in r], float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float('nan')
+
+def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
+    "Per pool size (the keys of `pools`, rows of `read_rows` each), test set and K: every method's means and the model against retrieval."
+    out = []
+    for n, rows in sorted(pools.items()):
+        for split in dict.fromkeys(r['split'] for r in rows):
+            for k in ks:
+                vr = [x for x in against_retrieval(rows) if (x['split'], x['k']) == (split, k)]
+                if not vr: continue
+                row = dict(pool=n, split=split, k=k, n=vr[0]['n'])
+                for metric, short in (('chamfer_l1', 'cd'), ('fscore', 'f')):
+                    for method, key in (('model', k), ('retrieval', k), ('mean_latent', 0), ('upper_bound', 0)):
+                        row[f'{short}_{method}'] = _mean(rows, split, method, key, metric)
+                row |= dict(model_better=vr[0]['model_better'], distinct=vr[0]['distinct'],
+                            cos_nearest=_mean(rows, split, 'model', k, 'cos_nearest'))
+                out.append(row)
+    return out
+
+def scaling_figure(table: list[dict]):
+    "Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: model and retrieval at each K, mean latent, upper bound."
+    import matplotlib.pyplot as plt
+    splits = list(dict.fromkeys(r['split'] for r in table))
+    fig, axes = plt.subplots(2, len(splits), figsize=(4.2 * len(splits), 6.4), squeeze=False)
+    styles = dict(model=('C0', 'model'), retrieval=('C1', 'retrieval'), mean_latent=('0.5', 'mean latent'),
+                  upper_bound=('C2', 'upper bound'))
+    for j, split in enumerate(splits):
+        rs = [r for r in table if r['split'] == split]
+        ks = sorted({r['k'] for r in rs})
+        for i, short in enumerate(('cd', 'f')):
+            ax = axes[i, j]
+            for method, (colour, label) in styles.items():
+                for k in (ks if method in ('model', 'retrieval') else ks[:1]):
+                    pts = sorted((r['pool'], r[f'{short}_{method}']) for r in rs if r['k'] == k)
+                    ls = '-' if k == ks[0] else '--'
+                    name = f'{label} K={k}' if method in ('model', 'retrieval') else label
+                    ax.plot(*zip(*pts), ls, color=colour, marker='o', ms=3, label=name)
+            ax.set_xscale('log')
+            ax.set_ylabel('Chamfer-L1' if short == 'cd' else 'F-score@1%')
+            ax.set_title(split if i == 0 else '')
+            if i == 1: ax.set_xlabel('training shapes')
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/10_ood_eval.ipynb #6fbb32b6
 @console_script

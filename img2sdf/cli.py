@@ -25,7 +25,7 @@ __all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'chec
 @dataclass
 class PipelineConfig(Config):
     "The whole pipeline: which shapes, and the preset of every stage."
-    source: str = 'pybullet'
+    source: str = 'procedural'
     path: str = ''                  # pybullet_data folder (default: the installed package's), or a folder of meshes
     per_category: int = 0           # procedural: shapes per category (0: enough for n_train)
     ood_path: str = ''              # folder of OOD meshes (pybullet: its named objects by default)
@@ -42,9 +42,9 @@ class PipelineConfig(Config):
     evaluate: str = 'paper'
     workers: int = 0                # 0: the CPU count
     seed: int = 0
-    presets = {'paper': dict(deepsdf='paper', dit='paper'), 'gpu': {},
-               'cpu': dict(n_train=60, n_ood=6, holdout=0.2, data='cpu', views='cpu', encoder='efficientnet_lite0',
-                           deepsdf='cpu', dit='cpu', evaluate='cpu'),
+    presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
+               'cpu': dict(n_train=125, n_ood=6, holdout=0.2, deepsdf_steps=6000, data='cpu', views='cpu',
+                           encoder='efficientnet_lite0', deepsdf='cpu', dit='cpu', evaluate='cpu'),
                'tiny': dict(n_train=24, n_ood=3, holdout=0.2, data='tiny', views='tiny', encoder='efficientnet_lite0',
                             deepsdf='tiny', dit='tiny', evaluate='tiny')}
 
@@ -77,7 +77,7 @@ def warn_short(report: dict, dc: DeepSDFConfig) -> bool:
     return short
 
 def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
-    "`dc` with the epochs that make about `steps` steps on `n` shapes (`dc` itself if `steps` is 0): pools of any size train alike."
+    "`dc` with the epochs that make about `steps` steps on `n` shapes (`dc` if `steps` is 0): pools of any size train alike."
     if not steps: return dc
     return dc.replace(epochs=max(1, round(steps / math.ceil(n / dc.shapes_per_step))))
 

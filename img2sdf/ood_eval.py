@@ -288,7 +288,7 @@ def _mean(rows, split, method, k, metric):
     return float(v.mean()) if len(v) else float('nan')
 
 def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
-    "Per pool size (the keys of `pools`, rows of `read_rows` each), test set and K: every method's means and the model against retrieval."
+    "Per pool size (keys of `pools`; `read_rows` rows each), test set and K: each method's means, model against retrieval."
     out = []
     for n, rows in sorted(pools.items()):
         for split in dict.fromkeys(r['split'] for r in rows):
@@ -305,7 +305,7 @@ def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
     return out
 
 def scaling_figure(table: list[dict]):
-    "Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: model and retrieval at each K, mean latent, upper bound."
+    "Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: each method, each K."
     import matplotlib.pyplot as plt
     splits = list(dict.fromkeys(r['split'] for r in table))
     fig, axes = plt.subplots(2, len(splits), figsize=(4.2 * len(splits), 6.4), squeeze=False)
@@ -313,7 +313,7 @@ def scaling_figure(table: list[dict]):
                   upper_bound=('C2', 'upper bound'))
     for j, split in enumerate(splits):
         rs = [r for r in table if r['split'] == split]
-        ks = sorted({r['k'] for r in rs})
+        ks, pools = sorted({r['k'] for r in rs}), sorted({r['pool'] for r in rs})
         for i, short in enumerate(('cd', 'f')):
             ax = axes[i, j]
             for method, (colour, label) in styles.items():
@@ -323,6 +323,9 @@ def scaling_figure(table: list[dict]):
                     name = f'{label} K={k}' if method in ('model', 'retrieval') else label
                     ax.plot(*zip(*pts), ls, color=colour, marker='o', ms=3, label=name)
             ax.set_xscale('log')
+            ax.set_xticks(pools, [str(p) for p in pools])
+            ax.minorticks_off()
+            if short == 'cd': ax.set_yscale('log')
             ax.set_ylabel('Chamfer-L1' if short == 'cd' else 'F-score@1%')
             ax.set_title(split if i == 0 else '')
             if i == 1: ax.set_xlabel('training shapes')

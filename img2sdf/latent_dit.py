@@ -298,7 +298,9 @@ class ImageTo3D:
             raise UsageError(f"{dit_run} learned {len(st['names'])} latents, {deepsdf_run} has {len(dst['names'])}: "
                              "give the DeepSDF run the DiT was trained on (--deepsdf)")
         z = self.deepsdf.latents.weight.detach().float()
-        self.data = LatentData(z, torch.zeros(0), torch.zeros(0), [n.split()[0] for n in dst['names']], st['mean'].to(dev), st['std'].to(dev), st['encoder'])
+        self.data = LatentData(z, torch.zeros(0), torch.zeros(0), [n.split()[0] for n in dst['names']], st['mean'].to(dev),
+                               st['std'].to(dev), st['encoder'])
+        self.labels = list(dst['names'])        # with each shape's source id: 'obj_0079 (procedural/car/00007)'
         kind = 'dinov2' if st['encoder'].startswith('dinov2') else 'efficientnet_lite0'
         self.encoder = load_encoder(kind, st['encoder'].split(':', 1)[1] if kind == 'dinov2' else dinov2, dev)
         self.device = dev
@@ -415,7 +417,7 @@ def predict_cli(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     for v, p in zip(views, seen):
         with atomic_write(p) as f: Image.fromarray(v).save(f, format='PNG')
-    r = rank_latent(z, pipe.data.latents, pipe.data.names)
+    r = rank_latent(z, pipe.data.latents, pipe.labels)
     made = [p.name for p in seen]
     if mesh:
         _write_mesh(mesh, out)

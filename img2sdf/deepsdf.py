@@ -19,6 +19,7 @@ from .core import (
     MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes
 from .data import ShapeDataset, default_root
+from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
 __all__ = ['DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'load_samples', 'analytic_samples', 'per_shape_l1', 'train_deepsdf',
@@ -186,7 +187,6 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         n = min(cfg.n_shapes or len(samples), len(samples)); ids, names = list(range(n)), samples.names[:n]
     elif ids is None or names is None: raise ValueError("under torchrun, give this rank's shape `ids` and every shape's `names`")
     else:
-        from img2sdf.distributed import gather_rows, global_state, local_state
         n = len(names)
     k, quiet = len(ids), quiet or rank > 0
     pts, sdf = samples.points[:k].to(device), samples.sdf[:k].to(device)
@@ -352,7 +352,6 @@ def train_deepsdf_cli(argv=None):
     out = Path(a.out) if a.out else default_run(f'deepsdf-{a.preset}')
     rank, world, dev = init_distributed(a.device)
     if world > 1:                    # torchrun: this rank loads and trains only the shapes it owns (12_distributed)
-        from img2sdf.distributed import shard_ids
         n = min(cfg.n_shapes or len(ds), len(ds)); ids = shard_ids(n, rank, world)
         names = [f"{ds.shapes[i]['name']} ({ds.uid(i)})" for i in range(n)]
         model, log = train_deepsdf(load_samples(ds, device=dev, ids=ids), cfg, out, dev, resume=not a.fresh, ids=ids, names=names)

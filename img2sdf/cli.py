@@ -35,6 +35,7 @@ class PipelineConfig(Config):
     holdout: float = 0.1
     n_fit: int = 0                  # train on the first n shapes of the training split only (0: all); same held-out set
     deepsdf_steps: int = 0          # DeepSDF for about this many steps whatever the pool size (0: the preset's epochs)
+    dit_steps: int = 0              # the latent DiT's steps (0: the preset's)
     data: str = 'paper'
     views: str = 'paper'
     encoder: str = 'auto'
@@ -129,6 +130,7 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
     stamp('latent DiT')
     dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0)
+    if cfg.dit_steps: dcfg = dcfg.replace(steps=cfg.dit_steps)
     features = _features_file(train.root)
     data = latent_data(out/'deepsdf', features)
     dit, _ = train_latent_dit(data, dcfg, out/'dit', device)

@@ -22,10 +22,10 @@ from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
-__all__ = ['DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'load_samples', 'analytic_samples', 'per_shape_l1', 'train_deepsdf',
-           'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh', 'reconstruction_figure', 'showcase_ids',
-           'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run', 'default_run', 'train_deepsdf_cli',
-           'bench_deepsdf', 'bench_deepsdf_cli']
+__all__ = ['DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples', 'per_shape_l1',
+           'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh', 'reconstruction_figure',
+           'showcase_ids', 'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run', 'default_run',
+           'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
 
 # %% ../nbs/08_deepsdf.ipynb #0bc9a572
 @dataclass
@@ -101,12 +101,16 @@ class SDFSamples:
 
     def __len__(self): return len(self.points)
 
+def shape_labels(ds: ShapeDataset, ids) -> list[str]:
+    "The names runs keep for shapes `ids` of `ds`: 'obj_0079 (procedural/car/00007)'."
+    return [f"{ds.shapes[i]['name']} ({ds.uid(i)})" for i in ids]
+
 def load_samples(ds: ShapeDataset, n_shapes: int = 0, device=None, ids=None) -> SDFSamples:
     "The SDF samples of shapes `ids` of `ds` (default: the first `n_shapes`, 0: all), on `device`."
     ids = list(range(min(n_shapes or len(ds), len(ds)))) if ids is None else list(ids); device = default_device(device)
     pts, sdf = zip(*(ds.sdf(i) for i in progress(ids, desc='load samples')))
     m = min(len(p) for p in pts)
-    names = [f"{ds.shapes[i]['name']} ({ds.uid(i)})" for i in ids]
+    names = shape_labels(ds, ids)
     return SDFSamples(torch.from_numpy(np.stack([p[:m] for p in pts])).to(device),
                       torch.from_numpy(np.stack([s[:m] for s in sdf])).to(device), names)
 
@@ -353,7 +357,7 @@ def train_deepsdf_cli(argv=None):
     rank, world, dev = init_distributed(a.device)
     if world > 1:                    # torchrun: this rank loads and trains only the shapes it owns (12_distributed)
         n = min(cfg.n_shapes or len(ds), len(ds)); ids = shard_ids(n, rank, world)
-        names = [f"{ds.shapes[i]['name']} ({ds.uid(i)})" for i in range(n)]
+        names = shape_labels(ds, range(n))
         model, log = train_deepsdf(load_samples(ds, device=dev, ids=ids), cfg, out, dev, resume=not a.fresh, ids=ids, names=names)
         if rank == 0: print(f"status: {log['status']}; {world} processes; training time {log['train'][-1]['time']:.1f} s; run {out}")
         return

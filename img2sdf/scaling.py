@@ -13,7 +13,7 @@ from .core import (
     default_device, init_distributed, save_json, save_npz, load_json, progress, UsageError, ArgumentParser,
     console_script)
 from .data import ShapeDataset
-from .deepsdf import SDFSamples, DeepSDFConfig, train_deepsdf
+from .deepsdf import SDFSamples, DeepSDFConfig, train_deepsdf, shape_labels
 from .distributed import shard_ids
 
 # %% auto #0
@@ -21,9 +21,6 @@ __all__ = ['write_shards', 'load_shards', 'synthetic_samples', 'bench_scaling_ru
            'bench_scaling_cli']
 
 # %% ../nbs/12a_scaling.ipynb #7a5c6169
-def _shard_names(ds: ShapeDataset, ids) -> np.ndarray:
-    return np.array([f"{ds.shapes[i]['name']} ({ds.uid(i)})" for i in ids])
-
 def write_shards(ds: ShapeDataset, out, shard_size: int = 2000, n_points: int = 0) -> Path:
     "Pack the SDF samples of `ds` into `out/shard_NNNNN.npz` files of `shard_size` shapes and an index."
     out, index = Path(out), []
@@ -33,7 +30,7 @@ def write_shards(ds: ShapeDataset, out, shard_size: int = 2000, n_points: int = 
         m = n_points or min(len(p) for p in pts)
         f = out/f'shard_{s // shard_size:05d}.npz'
         save_npz(f, points=np.stack([p[:m] for p in pts]).astype(np.float32),
-                 sdf=np.stack([x[:m] for x in sdf]).astype(np.float32), names=_shard_names(ds, ids))
+                 sdf=np.stack([x[:m] for x in sdf]).astype(np.float32), names=np.array(shape_labels(ds, ids)))
         index.append(dict(file=f.name, first=s, count=len(ids)))
     save_json(dict(shards=index, n=len(ds), source=str(ds.root)), out/'shards.json')
     return out

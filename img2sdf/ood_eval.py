@@ -291,9 +291,10 @@ def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
     "Per pool size (keys of `pools`; `read_rows` rows each), test set and K: each method's means, model against retrieval."
     out = []
     for n, rows in sorted(pools.items()):
+        vs = against_retrieval(rows)
         for split in dict.fromkeys(r['split'] for r in rows):
             for k in ks:
-                vr = [x for x in against_retrieval(rows) if (x['split'], x['k']) == (split, k)]
+                vr = [x for x in vs if (x['split'], x['k']) == (split, k)]
                 if not vr: continue
                 row = dict(pool=n, split=split, k=k, n=vr[0]['n'])
                 for metric, short in (('chamfer_l1', 'cd'), ('fscore', 'f')):

@@ -36,6 +36,7 @@ class PipelineConfig(Config):
     n_fit: int = 0                  # train on the first n shapes of the training split only (0: all); same held-out set
     deepsdf_steps: int = 0          # DeepSDF for about this many steps whatever the pool size (0: the preset's epochs)
     dit_steps: int = 0              # the latent DiT's steps (0: the preset's)
+    deepsdf_minutes: float = 0.0    # stop DeepSDF after this long, checkpointed, and go on (0: no limit)
     data: str = 'paper'
     views: str = 'paper'
     encoder: str = 'auto'
@@ -45,6 +46,7 @@ class PipelineConfig(Config):
     workers: int = 0                # 0: the CPU count
     seed: int = 0
     presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
+               'large': dict(n_ood=40, views='large', deepsdf='large', evaluate='large'),
                'cpu': dict(n_train=125, n_ood=6, holdout=0.2, deepsdf_steps=6000, data='cpu', views='cpu',
                            encoder='efficientnet_lite0', deepsdf='cpu', dit='cpu', evaluate='cpu'),
                'tiny': dict(n_train=24, n_ood=3, holdout=0.2, data='tiny', views='tiny', encoder='efficientnet_lite0',
@@ -76,8 +78,9 @@ def warn_short(report: dict, dc: DeepSDFConfig) -> bool:
     "Print a warning if DeepSDF ended short of its config's target quality; True if it did."
     mean, worst = report['sdf_l1_mean'], report['sdf_l1_max']
     short = bool(dc.target_mean) and not (mean <= dc.target_mean and worst <= dc.target_max)
+    limit = f"its {dc.max_minutes:g}-minute limit" if dc.max_minutes else f"its {dc.epochs} epochs"
     if short:
-        print(f"warning: DeepSDF ended its {dc.epochs} epochs short of its target (SDF L1 mean {mean:.4f}, "
+        print(f"warning: DeepSDF ended {limit} short of its target (SDF L1 mean {mean:.4f}, "
               f"max {worst:.4f}; target {dc.target_mean}, {dc.target_max}) and the later stages use it. "
               "An epoch is one pass over the shapes, so few shapes make few steps: for about 20, --set deepsdf=pilot",
               flush=True)
@@ -111,9 +114,13 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out/'pipeline.json')
-    t0 = time.perf_counter()
-    stamp = lambda what: print(f"== {what} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    stamp('data')
+    t0, started = time.perf_counter(), {}
+    def stamp(key, what):
+        "Print the stage and the seconds since the start; `out/stages.json` keeps each stage's start."
+        started[key] = round(time.perf_counter() - t0, 1)
+        save_json(started, out/'stages.json')
+        print(f"== {what} ({started[key]:.0f} s)", flush=True)
+    stamp('data', 'data')
     train = prepare_stage(cfg, 'train', out, cfg.n_train)
     ood = prepare_stage(cfg, 'ood', out, cfg.n_ood)
     named = named_objects(cfg, out)
@@ -123,12 +130,13 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     if split['n'] != len(train):
         raise UsageError(f"{split_file}: made for {split['n']} shapes, the data has {len(train)}; use another --out")
     fit = split['train'][:cfg.n_fit or None]
-    stamp(f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
+    stamp('deepsdf', f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
     samples = load_samples(train, device=device, ids=fit)
     dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, len(fit))
+    if cfg.deepsdf_minutes: dc = dc.replace(max_minutes=cfg.deepsdf_minutes)
     dsdf, _ = train_deepsdf(samples, dc, out/'deepsdf', device)
     warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
-    stamp('latent DiT')
+    stamp('latent_dit', 'latent DiT')
     dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0)
     if cfg.dit_steps: dcfg = dcfg.replace(steps=cfg.dit_steps)
     features = _features_file(train.root)
@@ -137,13 +145,13 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     r = recall(dit, data, (1, 8), dcfg)
     print_recall(r)
     save_recall(r, out/'dit'/'recall.json')
-    stamp('evaluation')
+    stamp('evaluation', 'evaluation')
     ev = Evaluator(out/'deepsdf', out/'dit', train, features, EvalConfig.preset(cfg.evaluate), device)
     sets = [('in-distribution', train, split['test'])] + ([('ood', ood, None)] if ood else []) \
         + ([('ood-pybullet', named, None)] if named else [])
     title = f"img2sdf_run, {cfg.source} data, preset {cfg.data}/{cfg.deepsdf}/{cfg.dit}"
     s = evaluate_sets(ev, sets, out/'eval', title)
-    stamp(f'done: {out}')
+    stamp('done', f'done: {out}')
     return s
 
 @console_script

@@ -301,14 +301,15 @@ def _link(src: Path, dst: Path):
     except OSError:
         with atomic_write(dst) as f: f.write(src.read_bytes())
 
-def write_manifest(records: list[ShapeRecord], root, cfg: DataConfig, source: str = '') -> dict:
-    "Collect the per-shape results under `root` into `manifest.json` (and the obj_NNNN links)."
-    root = Path(root); shapes, failed = [], []
+def write_manifest(records: list[ShapeRecord], root, cfg: DataConfig, source: str = '', done=()) -> dict:
+    """Collect the per-shape results under `root` into `manifest.json` (and the obj_NNNN links). `done`: uids the caller
+    has just checked or written; the files of the others are read and checked."""
+    root, shapes, failed, done = Path(root), [], [], set(done)
     for p in list((root/'sdf').glob('obj_*.npz')) + list((root/'meshes').glob('obj_*.ply')): p.unlink()
     skipped = [dict(uid=r.uid, source_path=str(r.path), reason=r.skip) for r in records if r.skip]
     for rec in (r for r in records if not r.skip):
         d = root/'shapes'/shape_key(rec.uid)
-        if _is_done(d, cfg):
+        if rec.uid in done or _is_done(d, cfg):
             i = len(shapes); meta = load_json(d/'meta.json')
             _link(d/'sdf.npz', root/f'sdf/obj_{i:04d}.npz'); _link(d/'mesh.ply', root/f'meshes/obj_{i:04d}.ply')
             shapes.append(dict(obj_idx=i, name=f'obj_{i:04d}', uid=rec.uid, category=rec.category, source_path=str(rec.path),
@@ -349,7 +350,7 @@ def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: i
     if not manifest:
         return dict(counts=counts, n_shapes=None, failed=[r for r in results if r['status'] == 'failed'], unreadable=unread,
                     results=results)
-    man = write_manifest(records, root, cfg, source)
+    man = write_manifest(records, root, cfg, source, done=[r['uid'] for r in results if r['status'] in ('done', 'skipped')])
     return dict(counts=counts, n_shapes=man['n_shapes'], failed=man['failed'], unreadable=unread, results=results)
 
 def print_summary(summary: dict, root=None):

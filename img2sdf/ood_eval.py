@@ -48,7 +48,8 @@ class EvalConfig(Config):
                                    # where fitting shape by shape overlaps the scoring)
     seed: int = 0
     presets = {'paper': {}, 'gpu': {}, 'cpu': dict(res=64, n_surface=10_000, upper_bound_steps=300),
-               'tiny': dict(ks=(1, 4), res=32, n_surface=3000, upper_bound_steps=60)}
+               'tiny': dict(ks=(1, 4), res=32, n_surface=3000, upper_bound_steps=60),
+               'large': dict(ks=(1, 8), max_shapes=40)}     # the scaling table's K, a test set's first 40 shapes
 
 METRICS = ('chamfer_l1', 'fscore', 'normal_consistency', 'iou')
 

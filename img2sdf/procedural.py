@@ -396,6 +396,8 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
     producers = (4 if dev.type == 'cuda' else 1) if producers is None else producers
     if producers > 1 and len(todo) > 1: return _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers)
     counts, t0 = dict(done=0, skipped=len(records) - len(todo), failed=0, unreadable=0), time.perf_counter()
+    todo_uids = {r.uid for r in todo}
+    ok = [r.uid for r in records if r.uid not in todo_uids]         # checked just now
     pool = _pool(workers) if workers > 0 else None
     pending, bar = [], progress(total=len(todo), desc='procedural')
 
@@ -404,7 +406,7 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
         if 'error' in res:
             save_json(dict(uid=rec.uid, stage='watertight', error=res['error']), d/'error.json'); counts['failed'] += 1
         else:
-            save_json(meta | res, d/'meta.json'); counts['done'] += 1
+            save_json(meta | res, d/'meta.json'); counts['done'] += 1; ok.append(rec.uid)
             if (d/'error.json').exists(): (d/'error.json').unlink()
         bar.update()
 
@@ -426,12 +428,13 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
             finish(pending.pop(0))
     for job in pending: finish(job)
     bar.close()
-    return _summary(counts, t0, records, root, cfg, source, manifest)
+    return _summary(counts, t0, records, root, cfg, source, manifest, ok)
 
-def _summary(counts, t0, records, root, cfg, source, manifest) -> dict:
-    s = dict(counts=counts, seconds=time.perf_counter() - t0, n_shapes=None, failed=[], unreadable=[])
+def _summary(counts, t0, records, root, cfg, source, manifest, ok) -> dict:
+    "The run's summary; the manifest trusts the shapes `ok` (checked or written by this run) and checks the rest."
+    s = dict(counts=counts, seconds=time.perf_counter() - t0, n_shapes=None, failed=[], unreadable=[], ok=ok)
     if manifest:
-        man = write_manifest(records, root, cfg, source); s.update(n_shapes=man['n_shapes'], failed=man['failed'])
+        man = write_manifest(records, root, cfg, source, done=ok); s.update(n_shapes=man['n_shapes'], failed=man['failed'])
     return s
 
 def _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers) -> dict:
@@ -439,12 +442,15 @@ def _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     t0, counts = time.perf_counter(), dict(done=0, skipped=len(records) - len(todo), failed=0, unreadable=0)
+    todo_uids = {r.uid for r in todo}
+    ok = [r.uid for r in records if r.uid not in todo_uids]
     with ProcessPoolExecutor(producers, mp_context=mp.get_context('spawn')) as ex:
         futs = [ex.submit(prepare_procedural, todo[i::producers], root, cfg, max(1, workers // producers), str(dev),
                           source, False, 1) for i in range(producers)]
         for f in futs:
             for k in ('done', 'failed'): counts[k] += f.result()['counts'][k]
-    return _summary(counts, t0, records, root, cfg, source, manifest)
+            ok += f.result()['ok']
+    return _summary(counts, t0, records, root, cfg, source, manifest, ok)
 
 
 # %% ../nbs/02a_procedural.ipynb #01d907e9

@@ -45,7 +45,8 @@ class ViewsConfig(Config):
     encoder: str = 'auto'             # 'dinov2' (the study's), 'efficientnet_lite0' (offline), or 'auto'
     dinov2: str = 'facebook/dinov2-base'   # hub id or local folder
     batch: int = 256
-    presets = {'paper': {}, 'gpu': {}, 'cpu': dict(n_views=16, size=112), 'tiny': dict(n_views=8, size=64)}
+    presets = {'paper': {}, 'gpu': {}, 'cpu': dict(n_views=16, size=112), 'tiny': dict(n_views=8, size=64),
+               'large': dict(n_views=8)}      # pools of thousands: as many views as the largest K
 
 # %% ../nbs/03_views.ipynb #30740594
 def fibonacci_views(n: int = 64) -> np.ndarray:

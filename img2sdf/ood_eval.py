@@ -22,9 +22,10 @@ from .deepsdf import load_deepsdf, decode_mesh, fit_latents
 from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent
 
 # %% auto #0
-__all__ = ['METRICS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown', 'write_results',
-           'metric_vs_k_figure', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs', 'table_markdown',
-           'scaling_table', 'scaling_figure', 'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'bench_evaluate_cli']
+__all__ = ['METRICS', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown',
+           'write_results', 'metric_vs_k_figure', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs',
+           'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure', 'evaluate_cli', 'evaluate_sets',
+           'bench_evaluate', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -305,6 +306,15 @@ def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
                             cos_nearest=_mean(rows, split, 'model', k, 'cos_nearest'))
                 out.append(row)
     return out
+
+SCALING_COLUMNS = dict(k='K', n='shapes', cd_model='CD model', cd_retrieval='CD retr.', cd_mean_latent='CD mean',
+                       cd_upper_bound='CD upper', f_model='F model', f_retrieval='F retr.', f_mean_latent='F mean',
+                       f_upper_bound='F upper', model_better='model closer', distinct='distinct answers',
+                       cos_nearest='cos nearest')
+
+def scaling_markdown(table: list[dict], **extra) -> str:
+    "`scaling_table`'s rows as a markdown table (CD: Chamfer-L1, F: F-score at 1%); `extra`: more columns and titles."
+    return table_markdown(table, SCALING_COLUMNS | extra, digits=3)
 
 def scaling_figure(table: list[dict]):
     "Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: each method, each K."

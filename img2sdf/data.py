@@ -258,9 +258,13 @@ def check_sdf_file(path, n_points: int = None):
     return pts, sdf
 
 def _is_done(d: Path, cfg: DataConfig) -> bool:
+    """Whether `d` holds a finished shape: valid samples, and the mesh its `meta.json` describes. Files are written
+    atomically, the mesh checked closed before it is written and the meta last, naming the mesh's face count: a mesh
+    with that count is the one checked (a meta without one has its mesh checked again)."""
     try:
         check_sdf_file(d/'sdf.npz', cfg.n_points)
-        return trimesh.load(d/'mesh.ply', process=False).is_watertight and (d/'meta.json').exists()
+        meta, mesh = load_json(d/'meta.json'), trimesh.load(d/'mesh.ply', process=False)
+        return len(mesh.faces) == meta['faces'] if 'faces' in meta else mesh.is_watertight
     except Exception: return False
 
 def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:

@@ -19,7 +19,8 @@ def shard_ids(n: int, rank: int, world: int) -> list:
 
 def gather_rows(local: torch.Tensor, ids: list, n: int) -> torch.Tensor:
     "Rows `local` (k, D) of global rows `ids` from every rank, assembled into (n, D) on every rank (CPU)."
-    _, world = rank_world(); parts = [None] * world
+    _, world = rank_world()
+    parts = [None] * world
     dist.all_gather_object(parts, (ids, local.detach().float().cpu()))
     out = torch.zeros(n, local.shape[1])
     for i, x in parts: out[i] = x
@@ -29,7 +30,8 @@ def global_state(model, opt, ids: list, n: int) -> tuple[dict, dict]:
     "Model and optimiser state dicts with the latents (and their Adam moments) of all ranks, in global order."
     ms = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     ms['latents.weight'] = gather_rows(model.latents.weight, ids, n)
-    os_ = opt.state_dict(); pid = os_['param_groups'][1]['params'][0]
+    os_ = opt.state_dict()
+    pid = os_['param_groups'][1]['params'][0]
     if pid in os_['state']:
         st = dict(os_['state'][pid])
         for k in ('exp_avg', 'exp_avg_sq'): st[k] = gather_rows(st[k], ids, n)
@@ -38,7 +40,8 @@ def global_state(model, opt, ids: list, n: int) -> tuple[dict, dict]:
 
 def local_state(ms: dict, os_: dict, ids: list, device) -> tuple[dict, dict]:
     "The inverse of `global_state`: this rank's rows of a single-process checkpoint."
-    ms = dict(ms); ms['latents.weight'] = ms['latents.weight'][ids]
+    ms = dict(ms)
+    ms['latents.weight'] = ms['latents.weight'][ids]
     pid = os_['param_groups'][1]['params'][0]
     if pid in os_['state']:
         st = dict(os_['state'][pid])

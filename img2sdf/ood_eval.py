@@ -30,7 +30,8 @@ __all__ = ['METRICS', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluat
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
     "Seeded split of `n` shapes into sorted `train` and `test` indices (at least one test shape)."
-    perm = np.random.default_rng(seed).permutation(n); k = max(1, round(frac * n))
+    perm = np.random.default_rng(seed).permutation(n)
+    k = max(1, round(frac * n))
     return dict(train=sorted(perm[k:].tolist()), test=sorted(perm[:k].tolist()), seed=seed, frac=frac, n=n)
 
 # %% ../nbs/10_ood_eval.ipynb #a51984e7
@@ -45,8 +46,8 @@ class EvalConfig(Config):
     max_shapes: int = 0            # per test set (0: all)
     methods: tuple = ('model', 'retrieval', 'mean_latent', 'upper_bound')
     workers: int = 0               # processes that score meshes (0: one per CPU)
-    batch: int = 0                 # test shapes whose latents are sampled and fitted at once (0: 64 on a GPU; 1 on a CPU,
-                                   # where fitting shape by shape overlaps the scoring)
+    batch: int = 0                 # test shapes whose latents are sampled and fitted at once (0: 64 on a GPU;
+                                   # 1 on a CPU, where fitting shape by shape overlaps the scoring)
     seed: int = 0
     presets = {'paper': {}, 'gpu': {}, 'cpu': dict(res=64, n_surface=10_000, upper_bound_steps=300),
                'tiny': dict(ks=(1, 4), res=32, n_surface=3000, upper_bound_steps=60),
@@ -57,12 +58,14 @@ METRICS = ('chamfer_l1', 'fscore', 'normal_consistency', 'iou')
 # %% ../nbs/10_ood_eval.ipynb #cf7c0092
 class Evaluator:
     "A trained DeepSDF + latent DiT pair, the training set's latents, features and meshes: scores test shapes."
-    def __init__(self, deepsdf_run, dit_run, train_ds: ShapeDataset, train_features, cfg: EvalConfig = None, device=None):
+    def __init__(self, deepsdf_run, dit_run, train_ds: ShapeDataset, train_features, cfg: EvalConfig = None,
+                 device=None):
         self.cfg, self.device = cfg or EvalConfig(), default_device(device)
         self.deepsdf, _ = load_deepsdf(deepsdf_run, self.device)
         self.dit, self.dit_cfg, _ = load_latent_dit(dit_run, self.device)
         self.data = latent_data(deepsdf_run, train_features)
-        self.train_ds = train_ds; self.by_name = {s['name']: i for i, s in enumerate(train_ds.shapes)}
+        self.train_ds = train_ds
+        self.by_name = {s['name']: i for i, s in enumerate(train_ds.shapes)}
         self.train_mean_feat = F.normalize(self.data.feats.mean(1), dim=1)
         self.mean_latent = self.data.latents.mean(0)
         self._mean_mesh = None
@@ -73,7 +76,7 @@ class Evaluator:
         return int((self.train_mean_feat @ q).argmax())
 
     def views(self, i: int, n: int, k: int) -> torch.Tensor:
-        "The `k` views of test shape `i` (of `n`): the first of its seeded order, so every method and figure sees the same."
+        "The `k` views of test shape `i` (of `n`): the first of its seeded order, the same for every method and figure."
         return torch.as_tensor(np.random.default_rng(self.cfg.seed + i).permutation(n)[:k])
 
     def predict_many(self, feats, poses, views) -> list[tuple]:
@@ -83,28 +86,37 @@ class Evaluator:
         return [(zi, rank_latent(zi, self.data.latents, self.data.names)) for zi in z]
 
     def predict(self, feats, poses, v):
-        "The model's latent from views `v` of `feats` (V, F) at `poses` (V, 2), and its ranking against the training latents."
+        "The model's latent from views `v` of `feats` (V, F) at `poses` (V, 2), ranked among the training latents."
         return self.predict_many(feats[None], poses, [v])[0]
 
     def shape_latents(self, ds: ShapeDataset, ids, feats, poses) -> list[dict]:
-        "Per shape `ids` of `ds` with view features `feats` (N, V, F): the model's (latent, ranking) at each K and the upper bound's (latent, L1), all shapes at once."
+        """Per shape `ids` of `ds` with view features `feats` (N, V, F): the model's (latent, ranking) at each K and the
+        upper bound's (latent, L1), all shapes at once."""
         c, ids, out = self.cfg, list(ids), [{} for _ in ids]
         feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
         if 'model' in c.methods:
             for k in c.ks:
-                for o, zr in zip(out, self.predict_many(feats, poses, [self.views(i, feats.shape[1], k) for i in ids])): o[k] = zr
+                views = [self.views(i, feats.shape[1], k) for i in ids]
+                for o, zr in zip(out, self.predict_many(feats, poses, views)): o[k] = zr
         if 'upper_bound' in c.methods:
-            pts, sdf = zip(*(ds.sdf(i) for i in ids)); t = lambda a: torch.from_numpy(np.stack(a)).float()
-            fits = (zip(*fit_latents(self.deepsdf, t(pts), t(sdf), c.upper_bound_steps, seed=c.seed)) if len({len(x) for x in pts}) == 1
-                    else (fit_latents(self.deepsdf, t([x]), t([y]), c.upper_bound_steps, seed=c.seed) for x, y in zip(pts, sdf)))
+            pts, sdf = zip(*(ds.sdf(i) for i in ids))
+            t = lambda a: torch.from_numpy(np.stack(a)).float()
+            fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, seed=c.seed)
+            same_size = len({len(x) for x in pts}) == 1      # all at once; shapes of other sizes one by one
+            fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
             for o, (z, l1) in zip(out, fits): o['upper_bound'] = (z.reshape(-1).cpu(), float(l1))
         return out
 
-    def shape_predictions(self, ds: ShapeDataset, i: int, feats, poses, split: str, lat: dict = None) -> tuple[list[dict], list]:
-        "Rows without metrics (one per method and K) and their meshes, for shape `i` of `ds` with view features `feats` (V, F) at `poses` (V, 2)."
+    def shape_predictions(self, ds: ShapeDataset, i: int, feats, poses, split: str,
+                          lat: dict = None) -> tuple[list[dict], list]:
+        """Rows without metrics (one per method and K) and their meshes, for shape `i` of `ds` with view features
+        `feats` (V, F) at `poses` (V, 2)."""
         c, name = self.cfg, ds.shapes[i]['name']
-        base = dict(split=split, shape=name, uid=ds.uid(i), category=ds.category(i)); rows, preds = [], []
-        def add(row, mesh): rows.append(base | row); preds.append(mesh)
+        base = dict(split=split, shape=name, uid=ds.uid(i), category=ds.category(i))
+        rows, preds = [], []
+        def add(row, mesh):
+            rows.append(base | row)
+            preds.append(mesh)
         feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
         lat = lat or self.shape_latents(ds, [i], feats[None], poses)[0]
         for k in c.ks:
@@ -127,10 +139,11 @@ class Evaluator:
     def score(self, rows, preds, gt):
         "Start scoring `preds` against the ground truth `gt`; `.get()` of the result gives `rows` with their metrics."
         c = self.cfg
-        return _Scored(rows, mesh_metrics_async([(p, gt) for p in preds], c.workers, n=c.n_surface, tau=c.tau, iou=True, seed=c.seed))
+        pairs = [(p, gt) for p in preds]
+        return _Scored(rows, mesh_metrics_async(pairs, c.workers, n=c.n_surface, tau=c.tau, iou=True, seed=c.seed))
 
     def shape_rows(self, ds: ShapeDataset, i: int, feats, poses, split: str) -> list[dict]:
-        "Rows with metrics (one per method and K) for shape `i` of `ds` with view features `feats` (V, F) at `poses` (V, 2)."
+        "Rows with metrics (one per method and K) for shape `i` of `ds`, features `feats` (V, F) at `poses` (V, 2)."
         return self.score(*self.shape_predictions(ds, i, feats, poses, split), ds.mesh(i)).get()
 
     def evaluate(self, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2) -> list[dict]:
@@ -142,8 +155,9 @@ class Evaluator:
         rows, pending, bar = [], [], progress(total=len(ids), desc=f'evaluate {split}')
         for s in range(0, len(ids), b):              # latents a batch at a time, then meshes shape by shape:
             lat = self.shape_latents(ds, ids[s:s + b], feats[s:s + b], poses)
-            for j, i in enumerate(ids[s:s + b]):     # up to `in_flight` shapes are scored while the next one's meshes are made
-                pending.append(self.score(*self.shape_predictions(ds, i, feats[s + j], poses, split, lat[j]), ds.mesh(i)))
+            for j, i in enumerate(ids[s:s + b]):     # `in_flight` shapes are scored while the next one's are meshed
+                rows_preds = self.shape_predictions(ds, i, feats[s + j], poses, split, lat[j])
+                pending.append(self.score(*rows_preds, ds.mesh(i)))
                 while len(pending) > in_flight: rows += pending.pop(0).get()
                 bar.update(1)
         for p in pending: rows += p.get()
@@ -164,28 +178,35 @@ def summarize(rows) -> list[dict]:
     for (split, method, k), rs in groups.items():
         s = dict(split=split, method=method, k=k, n=len(rs))
         for m in METRICS + ('cos_nearest', 'margin'):
-            v = np.array([r[m] for r in rs if m in r], float); v = v[np.isfinite(v)]
+            v = np.array([r[m] for r in rs if m in r], float)
+            v = v[np.isfinite(v)]
             if len(v): s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(np.median(v)), len(v)
         out.append(s)
     return out
 
 def summary_markdown(summary, title: str = '') -> str:
-    "The summary as a markdown table (means, medians in parentheses; over the shapes that have the metric, counted where fewer than n)."
-    head = '| split | method | K | n | Chamfer-L1 ↓ | F-score@1% ↑ | normal consistency ↑ | IoU ↑ | cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|\n'
+    """The summary as a markdown table (means, medians in parentheses; over the shapes that have the metric, counted
+    where fewer than n)."""
+    head = ('| split | method | K | n | Chamfer-L1 ↓ | F-score@1% ↑ | normal consistency ↑ | IoU ↑ '
+            '| cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|\n')
     def f(s, m, p):
         if m + '_mean' not in s: return '-'
         k = s.get(m + '_n', s['n'])
         return f"{s[m + '_mean']:.{p}f} ({s[m + '_median']:.{p}f})" + (f" [{k} of {s['n']}]" if k < s['n'] else '')
-    body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {f(s, 'chamfer_l1', 4)} | {f(s, 'fscore', 3)} | "
-                   f"{f(s, 'normal_consistency', 3)} | {f(s, 'iou', 3)} | {f(s, 'cos_nearest', 3)} |\n" for s in summary)
+    body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {f(s, 'chamfer_l1', 4)} "
+                   f"| {f(s, 'fscore', 3)} | {f(s, 'normal_consistency', 3)} | {f(s, 'iou', 3)} "
+                   f"| {f(s, 'cos_nearest', 3)} |\n" for s in summary)
     return (f"{title}\n\n" if title else '') + head + body
 
 def write_results(rows, out, meta: dict = None) -> list[dict]:
     "`per_shape.csv`, `summary.md` and `summary.json` in `out`; returns the summary."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True); s = summarize(rows)
+    out, s = Path(out), summarize(rows)
+    out.mkdir(parents=True, exist_ok=True)
     keys = list(dict.fromkeys(k for r in rows for k in r))
     with atomic_write(out/'per_shape.csv', 'w') as f:
-        w = csv.DictWriter(f, keys); w.writeheader(); w.writerows(rows)
+        w = csv.DictWriter(f, keys)
+        w.writeheader()
+        w.writerows(rows)
     with atomic_write(out/'summary.md', 'w') as f: f.write(summary_markdown(s, (meta or {}).get('title', '')))
     save_json(dict(meta=meta or {}, summary=s), out/'summary.json')
     return s
@@ -197,14 +218,17 @@ def metric_vs_k_figure(summary, metric: str = 'chamfer_l1'):
     fig, axs = plt.subplots(1, len(splits), figsize=(4.5 * len(splits), 3.4), dpi=90, squeeze=False)
     for ax, sp in zip(axs[0], splits):
         for j, (meth, style) in enumerate((('model', '-o'), ('retrieval', '--s'))):
-            pts = sorted((s['k'], s[f'{metric}_mean']) for s in summary if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s)
+            mine = [s for s in summary if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s]
+            pts = sorted((s['k'], s[f'{metric}_mean']) for s in mine)
             if pts: ax.plot(*zip(*pts), style, label=meth, color=f'C{j}')
         for j, meth in enumerate(('mean_latent', 'upper_bound')):
             for s in summary:
                 if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s:
                     ax.axhline(s[f'{metric}_mean'], ls=':', color=f'C{j + 2}', label=meth.replace('_', ' '))
-        ax.set_xlabel('views K'); ax.set_title(sp, fontsize=10); ax.set_ylabel(metric)
-    axs[0, 0].legend(fontsize=8); fig.tight_layout()
+        ax.set(xlabel='views K', ylabel=metric)
+        ax.set_title(sp, fontsize=10)
+    axs[0, 0].legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, k: int = None):
@@ -212,19 +236,27 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
     import matplotlib.pyplot as plt
     from PIL import Image
     from img2sdf.views import Renderer, ViewsConfig
-    k = k or max(ev.cfg.ks); feats, po, _ = paired_features([ds.shapes[i]['name'] for i in ids], features, ds.root)
-    ren = Renderer(ViewsConfig(size=160)); fig, axs = plt.subplots(len(ids), 4, figsize=(8, 2.1 * len(ids)), dpi=90, squeeze=False)
+    k = k or max(ev.cfg.ks)
+    feats, po, _ = paired_features([ds.shapes[i]['name'] for i in ids], features, ds.root)
+    ren = Renderer(ViewsConfig(size=160))
+    fig, axs = plt.subplots(len(ids), 4, figsize=(8, 2.1 * len(ids)), dpi=90, squeeze=False)
     try:
         for row, i, fe in zip(axs, ids, feats):
-            s = ds.shapes[i]; v = ev.views(i, len(fe), k)
-            z, r = ev.predict(fe, po, v); near = r['top'][0][0]
+            s, v = ds.shapes[i], ev.views(i, len(fe), k)
+            z, r = ev.predict(fe, po, v)
+            near = r['top'][0][0]
             pics = [np.asarray(Image.open(ds.root/s['dir']/'views'/f'view_{int(v[0]):02d}.png')),
                     ren.picture(decode_mesh(ev.deepsdf, z, ev.cfg.res)),
                     ren.picture(ev.train_ds.mesh(ev.by_name[near])), ren.picture(ds.mesh(i))]
-            titles = [f"{s['name']} ({ds.category(i)}): view", f"model, K={k}", f"nearest: {near} cos {r['top'][0][1]:.3f}", 'ground truth']
-            for ax, p, t in zip(row, pics, titles): ax.imshow(p); ax.set_title(t, fontsize=7); ax.axis('off')
+            titles = [f"{s['name']} ({ds.category(i)}): view", f"model, K={k}",
+                      f"nearest: {near} cos {r['top'][0][1]:.3f}", 'ground truth']
+            for ax, p, t in zip(row, pics, titles):
+                ax.imshow(p)
+                ax.set_title(t, fontsize=7)
+                ax.axis('off')
     finally: ren.close()
-    fig.suptitle(split, fontsize=9); fig.tight_layout()
+    fig.suptitle(split, fontsize=9)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/10_ood_eval.ipynb #ab9b213f
@@ -236,7 +268,8 @@ def _cell(v: str):
 
 def read_rows(path) -> list[dict]:
     "The rows of a `per_shape.csv` (or of the folder holding one), numbers as numbers, empty cells left out."
-    p = Path(path); p = p/'per_shape.csv' if p.is_dir() else p
+    p = Path(path)
+    p = p/'per_shape.csv' if p.is_dir() else p
     if not p.exists(): raise MissingError(f"{p}: no per-shape results (written by `write_results`)")
     with open(p, newline='') as f: return [{k: _cell(v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
 
@@ -253,19 +286,23 @@ def _paired(x: dict, y: dict, metric: str):
     return names, *(np.array([d[n][metric] for n in names], float) for d in (x, y))
 
 def against_retrieval(rows, metric: str = 'chamfer_l1') -> list[dict]:
-    "Per (split, K), the model against retrieval on each test shape: both means of `metric`, the share where the model is better, where both answer with the same training shape, and the distinct training shapes the model answers with."
+    """Per (split, K), the model against retrieval on each test shape: both means of `metric`, the share where the
+    model is better, where both answer with the same training shape, and the distinct training shapes the model
+    answers with."""
     out = []
     for split, k in dict.fromkeys((r['split'], r['k']) for r in rows if r['method'] == 'model'):
         m, q = _by_shape(rows, split, 'model', k), _by_shape(rows, split, 'retrieval', k)
         names, a, b = _paired(m, q, metric)
         if not names: continue
+        same = np.mean([m[n]['nearest'] == q[n]['nearest'] for n in names])
         out.append(dict(split=split, k=k, n=len(names), model=float(np.nanmean(a)), retrieval=float(np.nanmean(b)),
-                        model_better=float(_better(a, b, metric).mean()), same_shape=float(np.mean([m[n]['nearest'] == q[n]['nearest'] for n in names])),
+                        model_better=float(_better(a, b, metric).mean()), same_shape=float(same),
                         distinct=len({m[n]['nearest'] for n in names})))
     return out
 
 def compare_runs(a, b, metric: str = 'chamfer_l1') -> list[dict]:
-    "Rows `a` and `b` of two evaluations of the same test shapes: per (split, method, K) both means of `metric` and the share of shapes where `b` is better."
+    """Rows `a` and `b` of two evaluations of the same test shapes: per (split, method, K) both means of `metric` and
+    the share of shapes where `b` is better."""
     out = []
     for split, method, k in dict.fromkeys((r['split'], r['method'], r['k']) for r in a):
         names, u, v = _paired(_by_shape(a, split, method, k), _by_shape(b, split, method, k), metric)
@@ -274,9 +311,11 @@ def compare_runs(a, b, metric: str = 'chamfer_l1') -> list[dict]:
                         b_better=float(_better(v, u, metric).mean())))
     return out
 
-def table_markdown(rows, names: dict = None, digits: int = 4, percent=('model_better', 'same_shape', 'b_better')) -> str:
-    "Dicts as a markdown table: `names` renames columns, floats get `digits` decimals, the `percent` columns (shares) read as percentages."
-    names = names or {}; keys = list(rows[0])
+def table_markdown(rows, names: dict = None, digits: int = 4,
+                   percent=('model_better', 'same_shape', 'b_better')) -> str:
+    """Dicts as a markdown table: `names` renames columns, floats get `digits` decimals, the `percent` columns (shares)
+    read as percentages."""
+    names, keys = names or {}, list(rows[0])
     def f(k, v):
         if not isinstance(v, float): return '-' if v == 0 and k == 'k' else str(v)
         return f'{v:.0%}' if k in percent else f'{v:.{digits}f}'
@@ -290,7 +329,7 @@ def _mean(rows, split, method, k, metric):
     return float(v.mean()) if len(v) else float('nan')
 
 def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
-    "Per pool size (keys of `pools`; `read_rows` rows each), test set and K: each method's means, model against retrieval."
+    "Per pool size (keys of `pools`; `read_rows` rows each), test set and K: each method's means, model vs retrieval."
     out = []
     for n, rows in sorted(pools.items()):
         vs = against_retrieval(rows)
@@ -350,15 +389,18 @@ def scaling_figure(table: list[dict]):
 def evaluate_cli(argv=None):
     "Console script `img2sdf_evaluate`: score the latent DiT and the baselines on held-out and OOD shapes."
     ap = ArgumentParser(description=evaluate_cli.__doc__)
-    ap.add_argument('--deepsdf', required=True); ap.add_argument('--dit', required=True)
+    ap.add_argument('--deepsdf', required=True)
+    ap.add_argument('--dit', required=True)
     ap.add_argument('--train_data', required=True, help='prepared training data (meshes for retrieval, features)')
     ap.add_argument('--split', help='holdout_split JSON: its test shapes are the in-distribution set')
     ap.add_argument('--ood', nargs='*', default=[], help='prepared, rendered data sets of out-of-distribution shapes')
-    ap.add_argument('--out', required=True); ap.add_argument('--preset', default='paper'); ap.add_argument('--device')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     from img2sdf.latent_dit import _features_file
-    cfg = EvalConfig.preset(a.preset).override(*a.set); train = ShapeDataset(a.train_data)
+    cfg, train = EvalConfig.preset(a.preset).override(*a.set), ShapeDataset(a.train_data)
     ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), cfg, a.device)
     sets = []
     if a.split: sets.append(('in-distribution', train, load_json(a.split)['test']))
@@ -371,49 +413,62 @@ def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     from img2sdf.latent_dit import _features_file
     t0, rows, out = time.perf_counter(), [], Path(out)
     for name, ds, ids in sets: rows += ev.evaluate(ds, _features_file(ds.root), name, ids)
-    meta = dict(title=f"{title} ({ev.data.encoder} features, {len(ev.data.names)} training shapes of {ev.train_ds.source or ev.train_ds.root})",
-                encoder=ev.data.encoder, n_train=len(ev.data.names), config=ev.cfg.to_dict(), seconds=time.perf_counter() - t0)
-    s = write_results(rows, out, meta); print((out/'summary.md').read_text())
+    n, source = len(ev.data.names), ev.train_ds.source or ev.train_ds.root
+    meta = dict(title=f"{title} ({ev.data.encoder} features, {n} training shapes of {source})", encoder=ev.data.encoder,
+                n_train=n, config=ev.cfg.to_dict(), seconds=time.perf_counter() - t0)
+    s = write_results(rows, out, meta)
+    print((out/'summary.md').read_text())
     metric_vs_k_figure(s).savefig(out/'metric_vs_k.png')
     for name, ds, ids in sets:
         ids = (ids or list(range(len(ds))))[:4]
-        examples_figure(ev, ds, _features_file(ds.root), ids, name).savefig(out/f"examples_{name.replace(':', '_')}.png")
+        fig = examples_figure(ev, ds, _features_file(ds.root), ids, name)
+        fig.savefig(out/f"examples_{name.replace(':', '_')}.png")
     print(f"wrote {out}/per_shape.csv, summary.md, summary.json and figures in {time.perf_counter() - t0:.0f} s")
     return s
 
 # %% ../nbs/10_ood_eval.ipynb #a5ec966a
 def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, batches=(1, 0), repeats: int = 3) -> list[dict]:
-    "Seconds per test shape of `ev.evaluate` on shapes `ids` at each latent batch size (0: all of `ids`): medians of `repeats` runs after a warm-up."
+    """Seconds per test shape of `ev.evaluate` on shapes `ids` at each latent batch size (0: all of `ids`): medians of
+    `repeats` runs after a warm-up."""
     ids, base, out, ref = list(ids), ev.cfg, [], None
     ev.evaluate(ds, features, 'warm-up', ids[:1])
     try:
         for b in batches:
             ev.cfg = base.replace(batch=b or len(ids))
             r = bench(lambda: ev.evaluate(ds, features, 'bench', ids), repeats=repeats, warmup=0)
-            ch = np.array([x['chamfer_l1'] for x in r['result']]); ref = ch if ref is None else ref
+            ch = np.array([x['chamfer_l1'] for x in r['result']])
+            ref = ch if ref is None else ref
             out.append(dict(batch=ev.cfg.batch, n=len(ids), s_per_shape=r['median'] / len(ids), times=r['times'],
                             max_chamfer_diff=float(np.nanmax(np.abs(ch - ref)))))
-            print(f"batch {ev.cfg.batch:4d}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}; runs {', '.join(f'{t:.1f}' for t in r['times'])} s "
-                  f"for {len(ids)}), rows differ from the first setting by at most {out[-1]['max_chamfer_diff']:.1e} Chamfer-L1", flush=True)
+            runs = ', '.join(f'{t:.1f}' for t in r['times'])
+            print(f"batch {ev.cfg.batch:4d}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}; "
+                  f"runs {runs} s for {len(ids)}), rows differ from the first setting by at most "
+                  f"{out[-1]['max_chamfer_diff']:.1e} Chamfer-L1", flush=True)
     finally: ev.cfg = base
-    print(f"speed-up of batch {out[-1]['batch']} over batch {out[0]['batch']}: {out[0]['s_per_shape'] / out[-1]['s_per_shape']:.2f}x")
+    speedup = out[0]['s_per_shape'] / out[-1]['s_per_shape']
+    print(f"speed-up of batch {out[-1]['batch']} over batch {out[0]['batch']}: {speedup:.2f}x")
     return out
 
 @console_script
 def bench_evaluate_cli(argv=None):
-    "Console script `img2sdf_bench_evaluate`: the evaluation's time per test shape, latents batched against shape by shape."
+    "Console script `img2sdf_bench_evaluate`: the evaluation's time per test shape, latents batched vs one by one."
     ap = ArgumentParser(description=bench_evaluate_cli.__doc__)
-    ap.add_argument('--deepsdf', required=True); ap.add_argument('--dit', required=True); ap.add_argument('--train_data', required=True)
+    ap.add_argument('--deepsdf', required=True)
+    ap.add_argument('--dit', required=True)
+    ap.add_argument('--train_data', required=True)
     ap.add_argument('--split', required=True, help='holdout_split JSON: the first --n of its test shapes are timed')
-    ap.add_argument('--n', type=int, default=16); ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--n', type=int, default=16)
+    ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--batches', type=int, nargs='+', default=[1, 0], help='latent batch sizes (0: all --n shapes)')
-    ap.add_argument('--preset', default='paper'); ap.add_argument('--device'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--device')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     from img2sdf.latent_dit import _features_file
-    train = ShapeDataset(a.train_data); cfg = EvalConfig.preset(a.preset).override(*a.set)
+    train, cfg = ShapeDataset(a.train_data), EvalConfig.preset(a.preset).override(*a.set)
     ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), cfg, a.device)
     ids = load_json(a.split)['test'][:a.n]
     dev = torch.cuda.get_device_name() if ev.device.type == 'cuda' else 'cpu'
-    print(f"{len(ids)} test shapes of {a.split} in {train.root}, evaluation preset {a.preset} (K = {list(cfg.ks)}, {cfg.res}^3 meshes, "
-          f"{cfg.upper_bound_steps}-step upper bound) on {dev}")
+    print(f"{len(ids)} test shapes of {a.split} in {train.root}, evaluation preset {a.preset} (K = {list(cfg.ks)}, "
+          f"{cfg.res}^3 meshes, {cfg.upper_bound_steps}-step upper bound) on {dev}")
     bench_evaluate(ev, train, _features_file(train.root), ids, a.batches, a.repeats)

@@ -84,13 +84,14 @@ def pybullet_data_path(path=None) -> Path:
                               "or point $PYBULLET_DATA at a pybullet_data folder") from e
         path = pybullet_data.getDataPath()
     path = Path(path)
-    if not (path/'random_urdfs').is_dir(): raise MissingError(f"{path}: no random_urdfs/ folder, not a pybullet_data folder")
+    if not (path/'random_urdfs').is_dir():
+        raise MissingError(f"{path}: no random_urdfs/ folder, not a pybullet_data folder")
     return path
 
 def pybullet_source(split: str = 'train', path=None) -> list[ShapeRecord]:
     "pybullet's 1000 random objects (`train`), its named objects and toys (`ood`), or both (`all`)."
     if split not in ('train', 'ood', 'all'): raise ConfigError(f"split must be train, ood or all, not {split!r}")
-    root = pybullet_data_path(path); recs = []
+    root, recs = pybullet_data_path(path), []
     if split in ('train', 'all'):
         recs += [ShapeRecord(f'random_urdfs/{d.name}', 'random_object', str(d/f'{d.name}.obj'))
                  for d in sorted((root/'random_urdfs').iterdir()) if (d/f'{d.name}.obj').exists()]
@@ -103,14 +104,16 @@ def pybullet_source(split: str = 'train', path=None) -> list[ShapeRecord]:
 # %% ../nbs/02_data.ipynb #9ddbd2cd
 def folder_source(root, categories_csv=None) -> list[ShapeRecord]:
     """Mesh files under `root`, one shape each (its id: the path relative to `root`, extension included); category from
-    the first sub-folder or from `categories_csv` (path, category). 3D files it cannot read are records with a `skip` reason."""
+    the first sub-folder or from `categories_csv` (path, category). 3D files it cannot read are records with a `skip`
+    reason."""
     root = Path(root)
     if not root.is_dir(): raise MissingError(f"{root}: not a folder")
     cats = {}
     if categories_csv:
         with open(categories_csv, newline='') as f:
             rows = list(csv.DictReader(f))
-        if rows and not {'path', 'category'} <= set(rows[0]): raise UsageError(f"{categories_csv}: needs columns path, category")
+        if rows and not {'path', 'category'} <= set(rows[0]):
+            raise UsageError(f"{categories_csv}: needs columns path, category")
         cats = {str(Path(r['path'])): r['category'] for r in rows}
     recs = []
     for p in sorted(root.rglob('*')):
@@ -141,7 +144,8 @@ def make_test_meshes(root) -> Path:
     for d in ('solid', 'open', 'broken'): (root/d).mkdir(parents=True, exist_ok=True)
     trimesh.creation.box((1.0, 0.6, 0.3)).export(root/'solid/box.obj')
     trimesh.creation.torus(0.5, 0.15, major_sections=48, minor_sections=16).export(root/'solid/torus.ply')
-    a = trimesh.creation.box((0.4, 0.4, 0.4)); b = trimesh.creation.icosphere(2, 0.3); b.apply_translation((0.6, 0, 0))
+    a, b = trimesh.creation.box((0.4, 0.4, 0.4)), trimesh.creation.icosphere(2, 0.3)
+    b.apply_translation((0.6, 0, 0))
     trimesh.Scene([a, b]).export(root/'solid/two_parts.glb')
     trimesh.creation.cylinder(0.3, 1.0, sections=32).export(root/'open/tube.stl')
     cyl = trimesh.creation.cylinder(0.3, 1.0, sections=32)
@@ -156,11 +160,13 @@ def make_test_meshes(root) -> Path:
 # %% ../nbs/02_data.ipynb #c0b840cc
 def make_objaverse_cache(base, objects: dict) -> Path:
     "A local Objaverse cache at `base` holding `objects` ({uid: (category, mesh path)}), as the package lays it out."
-    base = Path(base); lvis, paths = {}, {}
+    base, lvis, paths = Path(base), {}, {}
     for uid, (cat, mesh) in objects.items():
-        rel = f'glbs/000-000/{uid}.glb'; (base/rel).parent.mkdir(parents=True, exist_ok=True)
+        rel = f'glbs/000-000/{uid}.glb'
+        (base/rel).parent.mkdir(parents=True, exist_ok=True)
         trimesh.load(mesh, force='mesh').export(base/rel)
-        lvis.setdefault(cat, []).append(uid); paths[uid] = rel
+        lvis.setdefault(cat, []).append(uid)
+        paths[uid] = rel
     for name, obj in (('lvis-annotations.json.gz', lvis), ('object-paths.json.gz', paths)):
         with gzip.open(base/name, 'wt') as f: json.dump(obj, f)
     return base
@@ -168,13 +174,16 @@ def make_objaverse_cache(base, objects: dict) -> Path:
 # %% ../nbs/02_data.ipynb #73032b10
 class ShapeError(Exception):
     "A shape failed a pipeline stage; `stage` and the message go into the manifest."
-    def __init__(self, stage: str, message: str): super().__init__(message); self.stage = stage
+    def __init__(self, stage: str, message: str):
+        super().__init__(message)
+        self.stage = stage
 
 def load_mesh(path) -> trimesh.Trimesh:
     "The mesh in `path` as one `Trimesh` (scenes flattened), or a `ShapeError` saying what is wrong."
     path = Path(path)
     if not path.exists(): raise ShapeError('load', f"{path}: file not found")
-    if path.suffix.lower() not in MESH_EXTS: raise ShapeError('load', f"{path}: unsupported format {path.suffix!r}; use one of {MESH_EXTS}")
+    if path.suffix.lower() not in MESH_EXTS:
+        raise ShapeError('load', f"{path}: unsupported format {path.suffix!r}; use one of {MESH_EXTS}")
     if path.stat().st_size == 0: raise ShapeError('load', f"{path}: empty file")
     try: m = trimesh.load(path, force='mesh', process=False)
     except Exception as e: raise ShapeError('load', f"{path}: cannot parse: {type(e).__name__}: {e}") from e
@@ -186,31 +195,35 @@ def load_mesh(path) -> trimesh.Trimesh:
 # %% ../nbs/02_data.ipynb #ca8a689e
 def make_watertight(mesh: trimesh.Trimesh, res: int = 128, surface_samples: int = 1_000_000,
                     shell_voxels: float = 1.0, seed: int = 0) -> trimesh.Trimesh:
-    "A closed manifold version of `mesh` (in the unit sphere) by particle scatter, shell, flood fill and marching cubes."
+    "A closed manifold version of `mesh` (in the unit sphere): particle scatter, shell, flood fill, marching cubes."
     bound = 1.0 + 3 * 2.0 / res                 # a margin so the shell never touches the border
-    h = 2 * bound / res; eps = shell_voxels * h; n = res + 1
+    h, n = 2 * bound / res, res + 1
+    eps = shell_voxels * h
     pts = np.concatenate([trimesh.sample.sample_surface(mesh, surface_samples, seed=seed)[0], mesh.vertices])
     ijk = np.clip(np.round((pts + bound) / h).astype(np.int64), 0, res)
-    near = np.zeros((n, n, n), bool); near[tuple(ijk.T)] = True
+    near = np.zeros((n, n, n), bool)
+    near[tuple(ijk.T)] = True
     near = ndimage.binary_dilation(near, np.ones((3, 3, 3), bool), iterations=int(np.ceil(shell_voxels)) + 1)
     cand = np.argwhere(near)
     udf = np.full((n, n, n), np.inf, np.float32)
     udf[tuple(cand.T)] = cKDTree(pts).query(cand * h - bound, workers=-1)[0]
     labels, _ = ndimage.label(udf > eps)
-    border = np.unique(np.concatenate([labels[[0, -1]].ravel(), labels[:, [0, -1]].ravel(), labels[:, :, [0, -1]].ravel()]))
+    faces = (labels[[0, -1]], labels[:, [0, -1]], labels[:, :, [0, -1]])      # the grid's six faces
+    border = np.unique(np.concatenate([x.ravel() for x in faces]))
     outside = np.isin(labels, border[border > 0])
     phi = np.minimum(np.abs(udf - eps), 2 * eps)
     out = extract_mesh(SDFGrid(np.where(outside, phi, -phi).astype(np.float32), bound, 0))
     if not out: raise ShapeError('watertight', f"no surface after conversion ({out})")
     if not out.is_watertight or out.volume <= 0:
-        raise ShapeError('watertight', f"conversion gave a mesh that is not closed (watertight={out.is_watertight}, volume={out.volume:.3g})")
+        raise ShapeError('watertight', f"conversion gave a mesh that is not closed "
+                                       f"(watertight={out.is_watertight}, volume={out.volume:.3g})")
     return out
 
 # %% ../nbs/02_data.ipynb #ac64952e
 def sample_query_points(mesh: trimesh.Trimesh, n: int = 200_000, near_frac: float = 0.5,
                         sigmas=(0.05, 0.0158), bound: float = 1.0, seed: int = 0) -> np.ndarray:
-    "`n` query points: `near_frac` of them surface samples plus Gaussian noise (one std per equal part), the rest uniform."
-    rng = np.random.default_rng(seed); n_near = int(round(n * near_frac))
+    "`n` query points: `near_frac` of them surface samples plus Gaussian noise (one std per equal part), then uniform."
+    rng, n_near = np.random.default_rng(seed), int(round(n * near_frac))
     surf = trimesh.sample.sample_surface(mesh, n_near, seed=seed)[0]
     sig = np.asarray(sigmas)[np.arange(n_near) * len(sigmas) // max(n_near, 1)]
     near = surf + rng.standard_normal((n_near, 3)) * sig[:, None]
@@ -231,7 +244,8 @@ def sdf_mesh_to_sdf(mesh: trimesh.Trimesh, points: np.ndarray, **kw) -> np.ndarr
     "Signed distance with mesh-to-sdf (the study's tool; scan method, normal signs unless `kw` say otherwise)."
     ensure_gl_platform()
     import mesh_to_sdf
-    return np.asarray(mesh_to_sdf.mesh_to_sdf(mesh, points, **{'surface_point_method': 'scan', 'sign_method': 'normal', **kw}), np.float32)
+    kw = dict(surface_point_method='scan', sign_method='normal') | kw
+    return np.asarray(mesh_to_sdf.mesh_to_sdf(mesh, points, **kw), np.float32)
 
 SDF_BACKENDS = {'fast': sdf_fast, 'mesh_to_sdf': sdf_mesh_to_sdf}
 
@@ -269,15 +283,18 @@ def _is_done(d: Path, cfg: DataConfig) -> bool:
 
 def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:
     "Prepare one shape under `root/shapes/<key>`: status 'done', 'skipped' or 'failed' (with stage and error)."
-    cfg = cfg or DataConfig(); d = Path(root)/'shapes'/shape_key(rec.uid)
+    cfg = cfg or DataConfig()
+    d = Path(root)/'shapes'/shape_key(rec.uid)
     if rec.skip: return dict(uid=rec.uid, status='unreadable', reason=rec.skip)
     if _is_done(d, cfg): return dict(uid=rec.uid, status='skipped')
     t0, times = time.perf_counter(), {}
     try:
         raw = load_mesh(rec.path)
         unit, n1 = normalize_mesh(raw)
-        t = time.perf_counter(); wt = make_watertight(unit, cfg.watertight_res, cfg.surface_samples, cfg.shell_voxels, cfg.seed)
-        wt, n2 = normalize_mesh(wt); times['watertight_s'] = time.perf_counter() - t
+        t = time.perf_counter()
+        wt = make_watertight(unit, cfg.watertight_res, cfg.surface_samples, cfg.shell_voxels, cfg.seed)
+        wt, n2 = normalize_mesh(wt)
+        times['watertight_s'] = time.perf_counter() - t
         pts = sample_query_points(wt, cfg.n_points, cfg.near_frac, cfg.near_sigmas, cfg.bound, cfg.seed)
         t = time.perf_counter()
         try: sdf = SDF_BACKENDS[cfg.sdf_backend](wt, pts)
@@ -314,14 +331,18 @@ def write_manifest(records: list[ShapeRecord], root, cfg: DataConfig, source: st
     for rec in (r for r in records if not r.skip):
         d = root/'shapes'/shape_key(rec.uid)
         if rec.uid in done or _is_done(d, cfg):
-            i = len(shapes); meta = load_json(d/'meta.json')
-            _link(d/'sdf.npz', root/f'sdf/obj_{i:04d}.npz'); _link(d/'mesh.ply', root/f'meshes/obj_{i:04d}.ply')
-            shapes.append(dict(obj_idx=i, name=f'obj_{i:04d}', uid=rec.uid, category=rec.category, source_path=str(rec.path),
-                               dir=f'shapes/{shape_key(rec.uid)}', center=meta['center'], scale=meta['scale'],
-                               status=dict(load='ok', watertight='ok', sdf='ok'), **{k: meta[k] for k in ('params',) if k in meta}))
+            i, meta = len(shapes), load_json(d/'meta.json')
+            _link(d/'sdf.npz', root/f'sdf/obj_{i:04d}.npz')
+            _link(d/'mesh.ply', root/f'meshes/obj_{i:04d}.ply')
+            shapes.append(dict(obj_idx=i, name=f'obj_{i:04d}', uid=rec.uid, category=rec.category,
+                               source_path=str(rec.path), dir=f'shapes/{shape_key(rec.uid)}', center=meta['center'],
+                               scale=meta['scale'], status=dict(load='ok', watertight='ok', sdf='ok'),
+                               **{k: meta[k] for k in ('params',) if k in meta}))
         else:
-            err = load_json(d/'error.json') if (d/'error.json').exists() else dict(stage='not run', error='not prepared yet')
-            failed.append(dict(uid=rec.uid, category=rec.category, source_path=str(rec.path), stage=err['stage'], error=err['error']))
+            err = dict(stage='not run', error='not prepared yet')
+            if (d/'error.json').exists(): err = load_json(d/'error.json')
+            failed.append(dict(uid=rec.uid, category=rec.category, source_path=str(rec.path), stage=err['stage'],
+                               error=err['error']))
     man = dict(source=source, config=cfg.to_dict(), n_shapes=len(shapes), n_failed=len(failed), n_skipped=len(skipped),
                shapes=shapes, failed=failed, skipped=skipped)
     save_json(man, root/'manifest.json')
@@ -333,7 +354,8 @@ def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: i
     if records and records[0].path.startswith('procedural:'):     # programs, not files: meshed and sampled on the GPU
         from img2sdf.procedural import prepare_procedural
         return prepare_procedural(records, root, cfg, workers, source=source, manifest=manifest)
-    cfg = cfg or DataConfig(); root = Path(root); root.mkdir(parents=True, exist_ok=True)
+    cfg, root = cfg or DataConfig(), Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     cfg.save(root/'data_config.json')
     results = []
     bar = progress(total=len(records), desc='prepare')
@@ -344,24 +366,29 @@ def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: i
                 try: results.append(f.result())
                 except Exception as e:   # the worker itself died (out of memory, a crash in native code, ...)
                     err = dict(uid=futs[f].uid, stage='worker', error=f"worker process failed: {type(e).__name__}: {e}")
-                    save_json(err, root/'shapes'/shape_key(futs[f].uid)/'error.json'); results.append(dict(status='failed', **err))
+                    save_json(err, root/'shapes'/shape_key(futs[f].uid)/'error.json')
+                    results.append(dict(status='failed', **err))
                 bar.update()
     else:
-        for r in records: results.append(prepare_shape(r, root, cfg)); bar.update()
+        for r in records:
+            results.append(prepare_shape(r, root, cfg))
+            bar.update()
     bar.close()
     counts = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed', 'unreadable')}
     unread = [dict(uid=r['uid'], reason=r['reason']) for r in results if r['status'] == 'unreadable']
     if not manifest:
-        return dict(counts=counts, n_shapes=None, failed=[r for r in results if r['status'] == 'failed'], unreadable=unread,
-                    results=results)
-    man = write_manifest(records, root, cfg, source, done=[r['uid'] for r in results if r['status'] in ('done', 'skipped')])
+        failed = [r for r in results if r['status'] == 'failed']
+        return dict(counts=counts, n_shapes=None, failed=failed, unreadable=unread, results=results)
+    done = [r['uid'] for r in results if r['status'] in ('done', 'skipped')]
+    man = write_manifest(records, root, cfg, source, done=done)
     return dict(counts=counts, n_shapes=man['n_shapes'], failed=man['failed'], unreadable=unread, results=results)
 
 def print_summary(summary: dict, root=None):
     "A short report of a `prepare` run."
     c = summary['counts']
     print(f"done {c['done']}, already prepared {c['skipped']}, failed {c['failed']}, skipped (cannot be read) "
-          f"{c.get('unreadable', 0)}; {summary['n_shapes']} shapes in the manifest" + (f" at {root}/manifest.json" if root else ''))
+          f"{c.get('unreadable', 0)}; {summary['n_shapes']} shapes in the manifest"
+          + (f" at {root}/manifest.json" if root else ''))
     for f in summary['failed']: print(f"  failed [{f['stage']}] {f['uid']}: {f['error']}")
     for f in summary.get('unreadable', []): print(f"  skipped {f['uid']}: {f['reason']}")
 
@@ -371,11 +398,13 @@ class ShapeDataset:
     def __init__(self, root):
         self.root = Path(root)
         if not (self.root/'manifest.json').exists():
-            raise MissingError(f"{self.root}: no manifest.json, not a prepared data set; prepare one with img2sdf_prepare")
+            raise MissingError(f"{self.root}: no manifest.json, not a prepared data set; "
+                               "prepare one with img2sdf_prepare")
         m = load_json(self.root/'manifest.json')
         self.shapes, self.failed, self.source = m['shapes'], m['failed'], m.get('source', '')
     def __len__(self): return len(self.shapes)
-    def __repr__(self): return f"ShapeDataset({self.root}, {len(self)} shapes, {len(self.failed)} failed, source={self.source!r})"
+    def __repr__(self):
+        return f"ShapeDataset({self.root}, {len(self)} shapes, {len(self.failed)} failed, source={self.source!r})"
     def uid(self, i): return self.shapes[i]['uid']
     def category(self, i): return self.shapes[i]['category']
     def sdf(self, i): return check_sdf_file(self.root/self.shapes[i]['dir']/'sdf.npz')
@@ -413,7 +442,8 @@ def add_source_args(ap: argparse.ArgumentParser):
     ap.add_argument('--per_category', type=int, help='shapes per category (procedural: default 100)')
     ap.add_argument('--limit', type=int, help='first N shapes only')
     ap.add_argument('--out', help='output folder (default: <data home>/<source>-<split>)')
-    ap.add_argument('--preset', default='paper'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     return ap
 
 @console_script
@@ -433,8 +463,10 @@ def prepare_cli(argv=None):
     root = Path(a.out) if a.out else default_root(a.source, a.split)
     print(f"preparing {len(recs)} shapes from {a.source} ({a.split}) into {root} with {a.workers} workers, "
           f"backend {cfg.sdf_backend}, {cfg.n_points:,} points")
-    t = time.perf_counter(); s = prepare(recs, root, cfg, a.workers, source=f'{a.source}:{a.split}', manifest=not a.part)
-    if a.part: print(f"part {a.part}: {s['counts']}; when every part is done, run again without --part to write the manifest")
+    t = time.perf_counter()
+    s = prepare(recs, root, cfg, a.workers, source=f'{a.source}:{a.split}', manifest=not a.part)
+    if a.part:
+        print(f"part {a.part}: {s['counts']}; when every part is done, run again without --part to write the manifest")
     else: print_summary(s, root)
     print(f"{time.perf_counter() - t:.1f} s")
 
@@ -444,26 +476,31 @@ def bench_sdf(meshes: list, n_points: int = 200_000, seed: int = 0, **m2s_kw) ->
     rows = []
     for k, m in enumerate(progress(meshes, desc='bench sdf')):
         pts = sample_query_points(m, n_points, seed=seed + k)
-        t = time.perf_counter(); ref = sdf_mesh_to_sdf(m, pts, **m2s_kw); t_ref = time.perf_counter() - t
-        t = time.perf_counter(); fast = sdf_fast(m, pts); t_fast = time.perf_counter() - t
+        t = time.perf_counter()
+        ref = sdf_mesh_to_sdf(m, pts, **m2s_kw)
+        t_ref = time.perf_counter() - t
+        fast = sdf_fast(m, pts)
+        t_fast = time.perf_counter() - t - t_ref
         rows.append(dict(mesh_to_sdf_s=t_ref, fast_s=t_fast, **sdf_agreement(ref, fast)))
     med = lambda k: float(np.median([r[k] for r in rows]))
-    out = {k: med(k) for k in rows[0]} | dict(min_sign_agree=min(r['sign_agree'] for r in rows),
-                                              min_sign_agree_off_band=min(r['sign_agree_off_band'] for r in rows), rows=rows)
+    worst = lambda k: min(r[k] for r in rows)
+    out = {k: med(k) for k in rows[0]} | dict(min_sign_agree=worst('sign_agree'),
+                                              min_sign_agree_off_band=worst('sign_agree_off_band'), rows=rows)
     print(f"{len(meshes)} shapes, {n_points:,} points each (medians over shapes)")
     print(f"  mesh_to_sdf {out['mesh_to_sdf_s']:.3f} s/shape   fast {out['fast_s']:.4f} s/shape   "
           f"ratio {out['mesh_to_sdf_s'] / out['fast_s']:.0f}x")
     print(f"  sign agreement median {out['sign_agree']:.4%}, min {out['min_sign_agree']:.4%}; beyond 2e-3 of the "
           f"surface median {out['sign_agree_off_band']:.4%}, min {out['min_sign_agree_off_band']:.4%}")
-    print(f"  "
-          f"|diff| median {out['diff_median']:.1e}, p99 {out['diff_p99']:.1e}, max (median over shapes) {out['diff_max']:.1e}")
+    print(f"  |diff| median {out['diff_median']:.1e}, p99 {out['diff_p99']:.1e}, "
+          f"max (median over shapes) {out['diff_max']:.1e}")
     return out
 
 @console_script
 def bench_sdf_cli(argv=None):
     "Console script `img2sdf_bench_sdf`: mesh-to-sdf vs the fast backend on the first prepared shapes."
     ap = add_source_args(ArgumentParser(description=bench_sdf_cli.__doc__))
-    ap.add_argument('--n_shapes', type=int, default=20); ap.add_argument('--n_points', type=int, default=200_000)
+    ap.add_argument('--n_shapes', type=int, default=20)
+    ap.add_argument('--n_points', type=int, default=200_000)
     a = ap.parse_args(argv)
     root = Path(a.out) if a.out else default_root(a.source, a.split)
     if not (root/'manifest.json').exists():

@@ -28,7 +28,8 @@ KINDS = ('box', 'cylinder', 'capsule', 'torus', 'sphere', 'cone')
 
 @dataclass
 class Part:
-    "One primitive of a program: its kind, placement (centre, rotation whose columns are its local axes), sizes, and whether it is added or carved."
+    """One primitive of a program: its kind, placement (centre, rotation whose columns are its local axes), sizes, and
+    whether it is added or carved."""
     kind: str
     center: tuple
     params: tuple
@@ -37,9 +38,12 @@ class Part:
 
 def _frame(d) -> tuple:
     "A rotation whose local y axis is the direction `d`."
-    y = np.asarray(d, float); y = y / np.linalg.norm(y)
+    y = np.asarray(d, float)
+    y = y / np.linalg.norm(y)
     a = np.array([1.0, 0, 0]) if abs(y[0]) < 0.9 else np.array([0, 0, 1.0])
-    x = np.cross(y, a); x /= np.linalg.norm(x); z = np.cross(x, y)
+    x = np.cross(y, a)
+    x /= np.linalg.norm(x)
+    z = np.cross(x, y)
     return tuple(map(tuple, np.stack([x, y, z], 1).round(12)))
 
 def box(c, half, r: float = 0.0, op='add'): return Part('box', tuple(c), (*half, r), op=op)
@@ -73,7 +77,8 @@ def _part_sdf(q, kind: str, p):
         r1, r2, h = p
         qx, qy = q[..., [0, 2]].norm(dim=-1), q[..., 1]
         kx, ky, k2 = r2 - r1, 2 * h, (r2 - r1) ** 2 + 4 * h * h
-        cax = qx - torch.where(qy < 0, qx.clamp(max=r1), qx.clamp(max=r2)); cay = qy.abs() - h
+        cax = qx - torch.where(qy < 0, qx.clamp(max=r1), qx.clamp(max=r2))
+        cay = qy.abs() - h
         t = (((r2 - qx) * kx + (h - qy) * ky) / k2).clamp(0, 1)
         cbx, cby = qx - r2 + kx * t, qy - h + ky * t
         s = torch.where((cbx < 0) & (cay < 0), -1.0, 1.0)
@@ -95,7 +100,7 @@ class Program:
 
     def raw_sdf(self, p):
         "The program's SDF in its own frame (an exact distance outside the union, a bound inside and near cuts)."
-        cs, rs = self._tensors(p.device); d = None
+        (cs, rs), d = self._tensors(p.device), None
         for part, c, r in zip(self.parts, cs, rs):
             di = _part_sdf((p - c) @ r, part.kind, part.params)
             d = di if d is None else torch.minimum(d, di) if part.op == 'add' else torch.maximum(d, -di)
@@ -116,10 +121,11 @@ class Program:
         return np.stack([lo, hi])
 
     def normalized(self, res: int = 64, device=None) -> 'Program':
-        """This program mapped into the unit sphere: centred on the box of the grid points within a cell of its surface (on
-        a `res`^3 grid over its bounds, so that parts thinner than a cell count), its farthest surface point at radius 0.98
-        (each such point's distance from the centre, less its own distance to the surface)."""
-        lo, hi = self.bounds(); c0 = (lo + hi) / 2; half = float((hi - lo).max() / 2)
+        """This program mapped into the unit sphere: centred on the box of the grid points within a cell of its surface
+        (on a `res`^3 grid over its bounds, so that parts thinner than a cell count), its farthest surface point at
+        radius 0.98 (each such point's distance from the centre, less its own distance to the surface)."""
+        lo, hi = self.bounds()
+        c0, half = (lo + hi) / 2, float((hi - lo).max() / 2)
         g = sdf_grid(lambda p: self.raw_sdf(p * half + p.new_tensor(c0)), res, device=device)
         ijk = np.argwhere(g.values < np.sqrt(3) * g.spacing * half)
         if len(ijk) == 0: raise ValueError("the program has no inside")
@@ -135,7 +141,7 @@ OOD_CATEGORIES = ('stool', 'vase')     # held out whole: near kin of chairs and 
 def _u(rng, lo, hi): return float(rng.uniform(lo, hi))
 
 def _legs(xs, zs, top, bottom, t, round_legs: bool, splay: float = 0.0):
-    "Legs under the corners (xs × zs) from `top` down to `bottom`: boxes or rods of thickness `t`, splayed outwards by `splay`."
+    "Legs under the corners (xs × zs) from `top` down to `bottom`: boxes or rods of thickness `t`, splayed by `splay`."
     parts = []
     for x in xs:
         for z in zs:
@@ -147,15 +153,17 @@ def _legs(xs, zs, top, bottom, t, round_legs: bool, splay: float = 0.0):
 def chair(rng):
     w, d, seat_h, t = _u(rng, 0.7, 1.0), _u(rng, 0.65, 0.95), _u(rng, -0.15, 0.1), _u(rng, 0.06, 0.12)
     lt, round_legs = _u(rng, 0.04, 0.1), bool(rng.random() < 0.4)
-    back = str(rng.choice(['panel', 'slats', 'frame'])); n_slats = int(rng.integers(2, 6)); arms = bool(rng.random() < 0.35)
-    back_h = _u(rng, 0.5, 0.9); x, z = w / 2 - lt, d / 2 - lt
+    back = str(rng.choice(['panel', 'slats', 'frame']))
+    n_slats = int(rng.integers(2, 6))
+    arms = bool(rng.random() < 0.35)
+    back_h, x, z = _u(rng, 0.5, 0.9), w / 2 - lt, d / 2 - lt
     parts = [box((0, seat_h, 0), (w / 2, t / 2, d / 2), _u(rng, 0, 0.02))]
     parts += _legs((-x, x), (-z, z), seat_h, -1.0, lt, round_legs)
     top, bz = seat_h + back_h, -d / 2 + lt
     parts += [box((s * x, seat_h + back_h / 2, bz), (lt / 2, back_h / 2, lt / 2)) for s in (-1, 1)]       # back posts
     if back == 'panel': parts.append(box((0, seat_h + back_h * 0.6, bz), (x, back_h * 0.35, lt / 2)))
     else:
-        parts.append(box((0, top - lt / 2, bz), (x, lt / 2, lt / 2)))                                      # top rail: holes below
+        parts.append(box((0, top - lt / 2, bz), (x, lt / 2, lt / 2)))                     # top rail: holes below
         if back == 'slats':
             for k in range(n_slats):
                 sx = -x + 2 * x * (k + 1) / (n_slats + 1)
@@ -164,18 +172,23 @@ def chair(rng):
     if arms:
         ah = seat_h + _u(rng, 0.2, 0.3)
         for s in (-1, 1):
-            parts += [box((s * x, ah, 0), (lt / 2, lt / 2, d / 2)), box((s * x, (ah + seat_h) / 2, z), (lt / 2, (ah - seat_h) / 2, lt / 2))]
+            rest, post = (lt / 2, lt / 2, d / 2), (lt / 2, (ah - seat_h) / 2, lt / 2)
+            parts += [box((s * x, ah, 0), rest), box((s * x, (ah + seat_h) / 2, z), post)]
     return parts, dict(width=w, depth=d, seat_height=seat_h, leg=lt, round_legs=round_legs, back=back,
                        slats=n_slats if back == 'slats' else 0, back_height=back_h, armrests=arms)
 
 def table(rng):
-    round_top = bool(rng.random() < 0.35); w, d = _u(rng, 0.9, 1.6), _u(rng, 0.6, 1.0)
+    round_top = bool(rng.random() < 0.35)
+    w, d = _u(rng, 0.9, 1.6), _u(rng, 0.6, 1.0)
     h, t, lt = _u(rng, 0.6, 1.0), _u(rng, 0.04, 0.1), _u(rng, 0.04, 0.12)
-    top = -1 + h; legs = 'pedestal' if round_top and rng.random() < 0.5 else 'four'
+    top = -1 + h
+    legs = 'pedestal' if round_top and rng.random() < 0.5 else 'four'
     stretchers, shelf = bool(rng.random() < 0.3), bool(rng.random() < 0.25)
-    parts = [cylinder((0, top, 0), w / 2, t / 2) if round_top else box((0, top, 0), (w / 2, t / 2, d / 2), _u(rng, 0, 0.03))]
+    if round_top: parts = [cylinder((0, top, 0), w / 2, t / 2)]
+    else: parts = [box((0, top, 0), (w / 2, t / 2, d / 2), _u(rng, 0, 0.03))]
     if legs == 'pedestal':
-        parts += [cylinder((0, (top - 1) / 2, 0), lt, (top + 1) / 2), cylinder((0, -1 + 0.03, 0), w * _u(rng, 0.2, 0.35), 0.03)]
+        parts += [cylinder((0, (top - 1) / 2, 0), lt, (top + 1) / 2),
+                  cylinder((0, -1 + 0.03, 0), w * _u(rng, 0.2, 0.35), 0.03)]
     else:
         x, z = (w / 2 * 0.6, w / 2 * 0.6) if round_top else (w / 2 - lt, d / 2 - lt)
         parts += _legs((-x, x), (-z, z), top, -1.0, lt, round_top)
@@ -188,22 +201,25 @@ def table(rng):
 def stool(rng):
     r, h, n = _u(rng, 0.3, 0.5), _u(rng, 0.9, 1.6), int(rng.integers(3, 5))
     lt, ring, splay = _u(rng, 0.04, 0.08), bool(rng.random() < 0.5), _u(rng, 0.0, 0.35)
-    top = -1 + h; parts = [cylinder((0, top, 0), r, _u(rng, 0.03, 0.07))]
+    top = -1 + h
+    parts = [cylinder((0, top, 0), r, _u(rng, 0.03, 0.07))]
     ang = 2 * np.pi * np.arange(n) / n + _u(rng, 0, np.pi)
     feet = []
     for a in ang:
         x, z = np.cos(a) * r * 0.75, np.sin(a) * r * 0.75
-        foot = (x * (1 + splay), -1.0, z * (1 + splay)); feet.append(foot)
+        foot = (x * (1 + splay), -1.0, z * (1 + splay))
+        feet.append(foot)
         parts.append(capsule((x, top, z), foot, lt / 2))
     if ring:
-        y = -1 + h * _u(rng, 0.25, 0.45); f = (top - y) / (top + 1)
+        y = -1 + h * _u(rng, 0.25, 0.45)
+        f = (top - y) / (top + 1)
         parts.append(torus((0, y, 0), r * 0.75 * (1 + splay * (1 - f)), lt / 3))
     return parts, dict(radius=r, height=h, legs=n, leg=lt, splay=splay, footring=ring)
 
 def bench(rng):
     L, d, h = _u(rng, 1.6, 2.0), _u(rng, 0.3, 0.5), _u(rng, 0.4, 0.7)
     n_slats, lt, back = int(rng.integers(1, 5)), _u(rng, 0.05, 0.1), bool(rng.random() < 0.5)
-    top = -1 + h; gap = d / (n_slats * 4)
+    top, gap = -1 + h, d / (n_slats * 4)
     sw = (d - gap * (n_slats - 1)) / n_slats
     parts = [box((0, top, -d / 2 + sw / 2 + k * (sw + gap)), (L / 2, 0.03, sw / 2)) for k in range(n_slats)]
     x = L / 2 - _u(rng, 0.1, 0.3)
@@ -220,7 +236,8 @@ def bench(rng):
 def shelf(rng):
     w, h, d, t = _u(rng, 0.6, 1.4), _u(rng, 1.2, 2.0), _u(rng, 0.25, 0.5), _u(rng, 0.03, 0.07)
     n, back, top = int(rng.integers(2, 7)), bool(rng.random() < 0.5), bool(rng.random() < 0.7)
-    y0 = -h / 2; parts = [box((s * (w / 2 - t / 2), 0, 0), (t / 2, h / 2, d / 2)) for s in (-1, 1)]
+    y0 = -h / 2
+    parts = [box((s * (w / 2 - t / 2), 0, 0), (t / 2, h / 2, d / 2)) for s in (-1, 1)]
     ys = [y0 + t / 2 + (h - t) * k / (n - 1 + top) for k in range(n + top)]
     parts += [box((0, y, 0), (w / 2, t / 2, d / 2)) for y in ys]
     if back: parts.append(box((0, 0, -d / 2 + t / 4), (w / 2, h / 2, t / 4)))
@@ -230,13 +247,17 @@ def lamp(rng):
     base_r, stem_h, rod = _u(rng, 0.25, 0.45), _u(rng, 0.8, 1.4), _u(rng, 0.025, 0.05)
     sr1, sr2, sh = _u(rng, 0.3, 0.55), _u(rng, 0.15, 0.35), _u(rng, 0.25, 0.5)
     square_base, bent = bool(rng.random() < 0.4), bool(rng.random() < 0.3)
-    b = -1.0; top = b + stem_h
-    parts = [box((0, b + 0.04, 0), (base_r, 0.04, base_r), 0.02) if square_base else cylinder((0, b + 0.04, 0), base_r, 0.04)]
+    b = -1.0
+    top = b + stem_h
+    square = box((0, b + 0.04, 0), (base_r, 0.04, base_r), 0.02)
+    parts = [square if square_base else cylinder((0, b + 0.04, 0), base_r, 0.04)]
     knee = (_u(rng, 0.15, 0.35), b + stem_h * 0.55, 0) if bent else (0, b + stem_h * 0.55, 0)
     parts += [capsule((0, b, 0), knee, rod), capsule(knee, (0, top, 0), rod)]
     wall = _u(rng, 0.04, 0.06)
-    parts += [cone((0, top + sh / 2, 0), sr1, sr2, sh / 2), cone((0, top + sh / 2, 0), sr1 - wall, sr2 - wall, sh / 2 + 0.01, op='cut')]
-    parts += [capsule((-sr1 + 0.03, top, 0), (sr1 - 0.03, top, 0), rod * 0.7), capsule((0, top, -sr1 + 0.03), (0, top, sr1 - 0.03), rod * 0.7)]
+    shade = (0, top + sh / 2, 0)
+    parts += [cone(shade, sr1, sr2, sh / 2), cone(shade, sr1 - wall, sr2 - wall, sh / 2 + 0.01, op='cut')]
+    e = sr1 - 0.03                                                                     # the spokes' reach
+    parts += [capsule((-e, top, 0), (e, top, 0), rod * 0.7), capsule((0, top, -e), (0, top, e), rod * 0.7)]
     return parts, dict(base_radius=base_r, square_base=square_base, stem=stem_h, rod=rod, bent=bent,
                        shade_bottom=sr1, shade_top=sr2, shade_height=sh)
 
@@ -245,14 +266,15 @@ def mug(rng):
     handle, lid = bool(rng.random() < 0.85), bool(rng.random() < 0.2)
     parts = [cylinder((0, 0, 0), r, h), cylinder((0, wall + 0.01, 0), r - wall, h, op='cut')]
     if handle:
-        hr = _u(rng, 0.12, 0.25); parts.append(torus((r + hr * 0.6, 0, 0), hr, _u(rng, 0.025, 0.05), axis=(0, 0, 1)))
+        hr = _u(rng, 0.12, 0.25)
+        parts.append(torus((r + hr * 0.6, 0, 0), hr, _u(rng, 0.025, 0.05), axis=(0, 0, 1)))
         parts.append(cylinder((0, wall + 0.01, 0), r - wall, h, op='cut'))           # the handle stays outside the cup
     if lid: parts += [cylinder((0, h - 0.02, 0), r - wall, 0.02), sphere((0, h + 0.03, 0), 0.05)]
     return parts, dict(radius=r, height=2 * h, wall=wall, handle=handle, lid=lid)
 
 def bowl(rng):
     R, wall, rim = _u(rng, 0.6, 1.0), _u(rng, 0.03, 0.07), _u(rng, -0.4, 0.3)      # rim height, in radii
-    foot = bool(rng.random() < 0.6); cut = R * rim
+    foot, cut = bool(rng.random() < 0.6), R * rim
     parts = [sphere((0, 0, 0), R), sphere((0, 0, 0), R - wall, op='cut'),
              box((0, R + cut, 0), (R + 0.1, R, R + 0.1), op='cut')]
     if foot: parts.append(cylinder((0, -R + 0.04, 0), R * _u(rng, 0.3, 0.5), 0.05))
@@ -267,11 +289,13 @@ def bottle(rng):
     return parts, dict(radius=r, body=h, shoulder=sh, neck_radius=nr, neck=nh, cap=cap)
 
 def vase(rng):
-    n = int(rng.integers(2, 4)); ys = np.cumsum([0] + [_u(rng, 0.25, 0.6) for _ in range(n)]) - 1
-    rs = [_u(rng, 0.15, 0.5) for _ in range(n + 1)]; wall = _u(rng, 0.03, 0.05)
+    n = int(rng.integers(2, 4))
+    ys = np.cumsum([0] + [_u(rng, 0.25, 0.6) for _ in range(n)]) - 1
+    rs = [_u(rng, 0.15, 0.5) for _ in range(n + 1)]
+    wall = _u(rng, 0.03, 0.05)
     parts = [cone((0, (ys[k] + ys[k + 1]) / 2, 0), rs[k], rs[k + 1], (ys[k + 1] - ys[k]) / 2) for k in range(n)]
     bore = min(rs) - wall
-    parts.append(cylinder((0, (ys[-1] + ys[0]) / 2 + wall, 0), bore, (ys[-1] - ys[0]) / 2, op='cut'))   # open at the top
+    parts.append(cylinder((0, (ys[-1] + ys[0]) / 2 + wall, 0), bore, (ys[-1] - ys[0]) / 2, op='cut'))    # open on top
     return parts, dict(sections=n, radii=[round(x, 4) for x in rs], heights=[round(float(x), 4) for x in ys], wall=wall)
 
 def airplane(rng):
@@ -286,21 +310,24 @@ def airplane(rng):
     parts.append(box((0, fr + tail * 0.4, -L / 2 + 0.12), (0.02, tail * 0.5, 0.12)))
     for k in range(engines):
         x = (1 if k % 2 else -1) * span * (0.2 + 0.12 * (k // 2))
-        parts.append(capsule((x, -fr * 0.3 - 0.07, wz - sweep * abs(x) / span * 2 + 0.1), (x, -fr * 0.3 - 0.07, wz - sweep * abs(x) / span * 2 - 0.2), 0.06))
+        ey, ez = -fr * 0.3 - 0.07, wz - sweep * abs(x) / span * 2                          # under the wing
+        parts.append(capsule((x, ey, ez + 0.1), (x, ey, ez - 0.2), 0.06))
     return parts, dict(length=L, fuselage=fr, span=span, chord=chord, sweep=sweep, engines=engines, tail=tail)
 
 def car(rng):
     L, w, h = _u(rng, 1.6, 2.0), _u(rng, 0.7, 0.9), _u(rng, 0.2, 0.35)
     cab_l, cab_h, wr = _u(rng, 0.5, 1.0), _u(rng, 0.15, 0.3), _u(rng, 0.14, 0.22)
     spoiler, n_axles = bool(rng.random() < 0.25), int(rng.choice([2, 2, 2, 3]))
-    y = -0.3; parts = [box((0, y, 0), (w / 2, h / 2, L / 2), _u(rng, 0.02, 0.08))]
+    y = -0.3
+    parts = [box((0, y, 0), (w / 2, h / 2, L / 2), _u(rng, 0.02, 0.08))]
     parts.append(box((0, y + h / 2 + cab_h / 2, _u(rng, -0.2, 0.1)), (w / 2 * 0.85, cab_h / 2, cab_l / 2), 0.04))
     for z in np.linspace(-L / 2 + wr * 1.6, L / 2 - wr * 1.6, n_axles):
         parts += [cylinder((s * w / 2, y - h / 2, float(z)), wr, 0.06, axis=(1, 0, 0)) for s in (-1, 1)]
     if spoiler:
         parts += [box((0, y + h / 2 + 0.12, -L / 2 + 0.08), (w / 2 * 0.9, 0.02, 0.06))]
         parts += [box((s * w * 0.3, y + h / 2 + 0.06, -L / 2 + 0.08), (0.02, 0.06, 0.02)) for s in (-1, 1)]
-    return parts, dict(length=L, width=w, body=h, cabin=cab_l, cabin_height=cab_h, wheel=wr, axles=n_axles, spoiler=spoiler)
+    return parts, dict(length=L, width=w, body=h, cabin=cab_l, cabin_height=cab_h, wheel=wr, axles=n_axles,
+                       spoiler=spoiler)
 
 CATEGORIES = dict(chair=chair, table=table, stool=stool, bench=bench, shelf=shelf, lamp=lamp, mug=mug, bowl=bowl,
                   bottle=bottle, vase=vase, airplane=airplane, car=car)
@@ -308,17 +335,18 @@ CATEGORIES = dict(chair=chair, table=table, stool=stool, bench=bench, shelf=shel
 
 # %% ../nbs/02a_procedural.ipynb #42a33fbd
 def make_program(category: str, i: int, seed: int = 0) -> tuple[Program, dict]:
-    "Shape `i` of `category`: its program (not yet normalised) and parameters; the same on every machine for a given `seed`."
-    if category not in CATEGORIES: raise ConfigError(f"unknown procedural category {category!r}; one of {list(CATEGORIES)}")
+    "Shape `i` of `category`: its program (not yet normalised) and parameters, the same on every machine for a `seed`."
+    if category not in CATEGORIES:
+        raise ConfigError(f"unknown procedural category {category!r}; one of {list(CATEGORIES)}")
     rng = np.random.default_rng([seed, list(CATEGORIES).index(category), i])
     parts, params = CATEGORIES[category](rng)
     return Program(parts), params
 
 def procedural_source(split: str = 'train', per_category: int = None, categories=None, ood_categories=OOD_CATEGORIES,
                       seed: int = 0, limit: int = None) -> list[ShapeRecord]:
-    """`per_category` shapes (default: enough for `limit`, else 100) of each category: the training categories (`train`),
-    the held-out `ood_categories` (`ood`), or all; interleaved (shape 0 of every category, then shape 1, ...) so that
-    any prefix, the first `limit` shapes too, covers the categories."""
+    """`per_category` shapes (default: enough for `limit`, else 100) of each category: the training categories
+    (`train`), the held-out `ood_categories` (`ood`), or all; interleaved (shape 0 of every category, then shape 1, ...)
+    so that any prefix, the first `limit` shapes too, covers the categories."""
     if split not in ('train', 'ood', 'all'): raise ConfigError(f"split must be train, ood or all, not {split!r}")
     cats = list(categories or CATEGORIES)
     unknown = sorted(set(cats) - set(CATEGORIES))
@@ -326,7 +354,8 @@ def procedural_source(split: str = 'train', per_category: int = None, categories
     if split == 'train': cats = [c for c in cats if c not in ood_categories]
     if split == 'ood': cats = [c for c in cats if c in ood_categories]
     per_category = per_category or (-(-limit // max(1, len(cats))) if limit else 100)
-    recs = [ShapeRecord(f'procedural/{c}/{i:05d}', c, f'procedural:{c}:{i}:{seed}') for i in range(per_category) for c in cats]
+    recs = [ShapeRecord(f'procedural/{c}/{i:05d}', c, f'procedural:{c}:{i}:{seed}')
+            for i in range(per_category) for c in cats]
     return recs[:limit] if limit else recs
 
 def program_of(rec: ShapeRecord) -> tuple[Program, dict]:
@@ -341,14 +370,17 @@ def procedural_grid(f, res: int, device=None) -> SDFGrid:
 
 def surface_points(f, grid: SDFGrid, n: int, generator=None, device=None, steps: int = 3) -> torch.Tensor:
     "`n` points on the zero level set of `f`: uniform in the grid cells it crosses, then projected along the gradient."
-    dev = default_device(device); v = torch.as_tensor(grid.values, device=dev)[None, None]
+    dev = default_device(device)
+    v = torch.as_tensor(grid.values, device=dev)[None, None]
     crosses = (-F.max_pool3d(-v, 2, 1)[0, 0] <= 0) & (F.max_pool3d(v, 2, 1)[0, 0] >= 0)
     cells = crosses.nonzero()
     pick = cells[torch.randint(0, len(cells), (n,), device=dev, generator=generator)]
     p = (pick + torch.rand(n, 3, device=dev, generator=generator)) * grid.spacing - grid.bound
     for _ in range(steps):
         p = p.detach().requires_grad_(True)
-        with torch.enable_grad(): d = f(p); (g,) = torch.autograd.grad(d.sum(), p)
+        with torch.enable_grad():
+            d = f(p)
+            (g,) = torch.autograd.grad(d.sum(), p)
         step = p - d[:, None] * g / g.square().sum(-1, keepdim=True).clamp(min=1e-12)
         p = torch.where(step.isfinite().all(-1, keepdim=True), step, p)     # a kink (an undefined gradient) stays put
     return p.detach()
@@ -356,10 +388,12 @@ def surface_points(f, grid: SDFGrid, n: int, generator=None, device=None, steps:
 @torch.no_grad()
 def procedural_samples(f, grid: SDFGrid, cfg: DataConfig, seed: int = 0, device=None) -> tuple[np.ndarray, np.ndarray]:
     "The study's samples of `f`: `cfg.near_frac` near the surface (one noise std per equal part), the rest uniform."
-    dev = default_device(device); g = torch.Generator(dev).manual_seed(seed)
+    dev = default_device(device)
+    g = torch.Generator(dev).manual_seed(seed)
     n_near = int(round(cfg.n_points * cfg.near_frac))
     surf = surface_points(f, grid, n_near, g, dev)
-    sig = torch.tensor(cfg.near_sigmas, device=dev)[torch.arange(n_near, device=dev) * len(cfg.near_sigmas) // max(n_near, 1)]
+    part = torch.arange(n_near, device=dev) * len(cfg.near_sigmas) // max(n_near, 1)      # which noise std
+    sig = torch.tensor(cfg.near_sigmas, device=dev)[part]
     near = surf + torch.randn(n_near, 3, device=dev, generator=g) * sig[:, None]
     far = (torch.rand(cfg.n_points - n_near, 3, device=dev, generator=g) * 2 - 1) * cfg.bound
     pts = torch.cat([near, far])
@@ -369,7 +403,7 @@ def procedural_samples(f, grid: SDFGrid, cfg: DataConfig, seed: int = 0, device=
 
 # %% ../nbs/02a_procedural.ipynb #e31801db
 def _pack(grid: SDFGrid) -> tuple:
-    "The grid as int8 within three cells of the surface, compressed: all marching cubes needs, at a fraction of the bytes."
+    "The grid as int8 within three cells of the surface, compressed: all marching cubes needs, in far fewer bytes."
     span = 3 * grid.spacing
     q = np.clip(np.floor(grid.values / span * 127), -128, 127).astype(np.int8)   # cell q holds [q, q+1) steps
     return zlib.compress(q.tobytes(), 1), q.shape, span, grid.bound
@@ -377,24 +411,27 @@ def _pack(grid: SDFGrid) -> tuple:
 def _mesh_job(job) -> dict:
     "Worker: marching cubes of a packed grid, checked closed, written atomically to `path`."
     (data, shape, span, bound), path = job
-    vals = (np.frombuffer(zlib.decompress(data), np.int8).reshape(shape).astype(np.float32) + 0.5) * (span / 127)  # never 0
+    q = np.frombuffer(zlib.decompress(data), np.int8).reshape(shape)
+    vals = (q.astype(np.float32) + 0.5) * (span / 127)                 # a cell's middle: never 0
     mesh = extract_mesh(SDFGrid(vals, bound, 0))
     if not mesh: return dict(error=f"no surface: {mesh}")
     if not mesh.is_watertight: return dict(error=f"marching cubes gave an open mesh ({len(mesh.faces)} faces)")
     with atomic_write(path) as f: f.write(mesh.export(file_type='ply'))
-    return dict(faces=len(mesh.faces), volume=float(mesh.volume), genus=int(1 - mesh.euler_number // 2) if mesh.body_count == 1 else None,
-                bodies=int(mesh.body_count))
+    genus = int(1 - mesh.euler_number // 2) if mesh.body_count == 1 else None
+    return dict(faces=len(mesh.faces), volume=float(mesh.volume), genus=genus, bodies=int(mesh.body_count))
 
 def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: int = 0, device=None,
                        source: str = 'procedural', manifest: bool = True, producers: int = None) -> dict:
-    """Prepare procedural `records` under `root` as `prepare` does any source: each program normalised to the unit sphere
-    and evaluated on the GPU (grid and samples) by `producers` processes (default: 4 on a GPU, else this one), meshed in
-    `workers` processes; resumable; writes the manifest."""
-    cfg = cfg or DataConfig(); root = Path(root); root.mkdir(parents=True, exist_ok=True); dev = default_device(device)
+    """Prepare procedural `records` under `root` as `prepare` does any source: each program normalised to the unit
+    sphere and evaluated on the GPU (grid and samples) by `producers` processes (default: 4 on a GPU, else this one),
+    meshed in `workers` processes; resumable; writes the manifest."""
+    cfg, root, dev = cfg or DataConfig(), Path(root), default_device(device)
+    root.mkdir(parents=True, exist_ok=True)
     cfg.save(root/'data_config.json')
     todo = [r for r in records if not _is_done(root/'shapes'/shape_key(r.uid), cfg)]
     producers = (4 if dev.type == 'cuda' else 1) if producers is None else producers
-    if producers > 1 and len(todo) > 1: return _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers)
+    if producers > 1 and len(todo) > 1:
+        return _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers)
     counts, t0 = dict(done=0, skipped=len(records) - len(todo), failed=0, unreadable=0), time.perf_counter()
     todo_uids = {r.uid for r in todo}
     ok = [r.uid for r in records if r.uid not in todo_uids]         # checked just now
@@ -404,20 +441,26 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
     def finish(job):
         rec, d, meta, res = job[0], job[1], job[2], job[3].get()
         if 'error' in res:
-            save_json(dict(uid=rec.uid, stage='watertight', error=res['error']), d/'error.json'); counts['failed'] += 1
+            save_json(dict(uid=rec.uid, stage='watertight', error=res['error']), d/'error.json')
+            counts['failed'] += 1
         else:
-            save_json(meta | res, d/'meta.json'); counts['done'] += 1; ok.append(rec.uid)
+            save_json(meta | res, d/'meta.json')
+            counts['done'] += 1
+            ok.append(rec.uid)
             if (d/'error.json').exists(): (d/'error.json').unlink()
         bar.update()
 
     for k, rec in enumerate(todo):
-        d = root/'shapes'/shape_key(rec.uid); t = time.perf_counter()
-        prog, params = program_of(rec); prog = prog.normalized(64, dev)
+        d, t = root/'shapes'/shape_key(rec.uid), time.perf_counter()
+        prog, params = program_of(rec)
+        prog = prog.normalized(64, dev)
         grid = procedural_grid(prog, cfg.watertight_res, dev)
         pts, sdf = procedural_samples(prog, grid, cfg, cfg.seed + k, dev)
         if not (np.isfinite(pts).all() and np.isfinite(sdf).all()):
-            save_json(dict(uid=rec.uid, stage='sdf', error='non-finite samples'), d/'error.json'); counts['failed'] += 1
-            bar.update(); continue
+            save_json(dict(uid=rec.uid, stage='sdf', error='non-finite samples'), d/'error.json')
+            counts['failed'] += 1
+            bar.update()
+            continue
         save_npz(d/'sdf.npz', points=pts, sdf=sdf)
         meta = dict(uid=rec.uid, category=rec.category, source_path=rec.path, params=params,
                     parts=[dataclasses.asdict(x) for x in prog.parts], center=list(prog.center), scale=prog.scale,
@@ -434,7 +477,8 @@ def _summary(counts, t0, records, root, cfg, source, manifest, ok) -> dict:
     "The run's summary; the manifest trusts the shapes `ok` (checked or written by this run) and checks the rest."
     s = dict(counts=counts, seconds=time.perf_counter() - t0, n_shapes=None, failed=[], unreadable=[], ok=ok)
     if manifest:
-        man = write_manifest(records, root, cfg, source, done=ok); s.update(n_shapes=man['n_shapes'], failed=man['failed'])
+        man = write_manifest(records, root, cfg, source, done=ok)
+        s.update(n_shapes=man['n_shapes'], failed=man['failed'])
     return s
 
 def _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers) -> dict:
@@ -456,43 +500,53 @@ def _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, 
 # %% ../nbs/02a_procedural.ipynb #01d907e9
 def bench_procedural(n: int = 10_000, pybullet: int = 200, workers: int = None, preset: str = 'paper', device=None,
                      agree: int = 20, out=None, producers: int = None) -> dict:
-    "Prepare `n` procedural shapes and `pybullet` pybullet ones (in `workers` processes: None, one per CPU; 0, in this one) into `out`; print the rates."
+    """Prepare `n` procedural shapes and `pybullet` pybullet ones (in `workers` processes: None, one per CPU; 0, in this
+    one) into `out`; print the rates."""
     import os
     from img2sdf.data import prepare, records_for, ShapeDataset, sdf_fast, sdf_agreement
     workers = (os.cpu_count() or 1) if workers is None else workers
     dev, cfg = default_device(device), DataConfig.preset(preset)
-    out = Path(out or tempfile.mkdtemp()); r = dict(n=n, workers=workers, device=str(dev), preset=preset)
-    t = time.perf_counter(); s = prepare_procedural(procedural_source('all', limit=n), out/'procedural', cfg, workers, dev,
-                                                    producers=producers)
-    r['procedural_s'] = time.perf_counter() - t; r['procedural_done'] = s['counts']['done']; r['procedural_failed'] = s['counts']['failed']
+    out, r = Path(out or tempfile.mkdtemp()), dict(n=n, workers=workers, device=str(dev), preset=preset)
+    t = time.perf_counter()
+    s = prepare_procedural(procedural_source('all', limit=n), out/'procedural', cfg, workers, dev, producers=producers)
+    r |= dict(procedural_s=time.perf_counter() - t, procedural_done=s['counts']['done'],
+              procedural_failed=s['counts']['failed'])
     ds = ShapeDataset(out/'procedural')
     rows = []
     for i in range(min(agree, len(ds))):
         pts, sdf = ds.sdf(i)
         rows.append(sdf_agreement(sdf_fast(ds.mesh(i), pts), sdf, 2 * 2 / cfg.watertight_res))
-    r['agreement'] = {k: float(np.median([x[k] for x in rows])) for k in rows[0]} | dict(min_sign_agree_off_band=min(x['sign_agree_off_band'] for x in rows))
+    r['agreement'] = {k: float(np.median([x[k] for x in rows])) for k in rows[0]}
+    r['agreement']['min_sign_agree_off_band'] = min(x['sign_agree_off_band'] for x in rows)
     if pybullet:
-        t = time.perf_counter(); p = prepare(records_for('pybullet', 'train', limit=pybullet), out/'pybullet', cfg, workers)
+        t = time.perf_counter()
+        p = prepare(records_for('pybullet', 'train', limit=pybullet), out/'pybullet', cfg, workers)
         r['pybullet_s'], r['pybullet_done'] = time.perf_counter() - t, p['counts']['done']
     rate = r['procedural_done'] / r['procedural_s']
-    print(f"procedural: {r['procedural_done']} shapes ({r['procedural_failed']} failed) in {r['procedural_s']:.0f} s, {rate:.1f} shapes/s, "
-          f"{workers} workers, {producers or 'default'} producers, {dev}, grid {cfg.watertight_res}^3, {cfg.n_points:,} samples")
+    print(f"procedural: {r['procedural_done']} shapes ({r['procedural_failed']} failed) in {r['procedural_s']:.0f} s, "
+          f"{rate:.1f} shapes/s, {workers} workers, {producers or 'default'} producers, {dev}, "
+          f"grid {cfg.watertight_res}^3, {cfg.n_points:,} samples")
     if pybullet:
         pr = r['pybullet_done'] / r['pybullet_s']
-        print(f"pybullet:   {r['pybullet_done']} shapes in {r['pybullet_s']:.0f} s, {pr:.2f} shapes/s; procedural is {rate / pr:.0f}x faster; "
-              f"10,000 shapes: {1e4 / rate:.0f} s against {1e4 / pr:.0f} s")
+        print(f"pybullet:   {r['pybullet_done']} shapes in {r['pybullet_s']:.0f} s, {pr:.2f} shapes/s; "
+              f"procedural is {rate / pr:.0f}x faster; 10,000 shapes: {1e4 / rate:.0f} s against {1e4 / pr:.0f} s")
     a = r['agreement']
-    print(f"analytic SDF vs fast backend on the meshes ({len(rows)} shapes, medians): sign {a['sign_agree']:.4%}, beyond two cells "
-          f"{a['sign_agree_off_band']:.4%} (worst {a['min_sign_agree_off_band']:.4%}), |diff| median {a['diff_median']:.1e}, p99 {a['diff_p99']:.1e}")
+    print(f"analytic SDF vs fast backend on the meshes ({len(rows)} shapes, medians): sign {a['sign_agree']:.4%}, "
+          f"beyond two cells {a['sign_agree_off_band']:.4%} (worst {a['min_sign_agree_off_band']:.4%}), "
+          f"|diff| median {a['diff_median']:.1e}, p99 {a['diff_p99']:.1e}")
     return r
 
 @console_script
 def bench_procedural_cli(argv=None):
     "Console script `img2sdf_bench_procedural`: the procedural source's preparation rate beside pybullet's."
     ap = ArgumentParser(description=bench_procedural.__doc__)
-    ap.add_argument('--n', type=int, default=10_000); ap.add_argument('--pybullet', type=int, default=200)
-    ap.add_argument('--workers', type=int, help='processes (default: one per CPU)'); ap.add_argument('--preset', default='paper')
-    ap.add_argument('--device'); ap.add_argument('--agree', type=int, default=20); ap.add_argument('--out')
+    ap.add_argument('--n', type=int, default=10_000)
+    ap.add_argument('--pybullet', type=int, default=200)
+    ap.add_argument('--workers', type=int, help='processes (default: one per CPU)')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--device')
+    ap.add_argument('--agree', type=int, default=20)
+    ap.add_argument('--out')
     ap.add_argument('--producers', type=int, help='GPU processes (default: 4 on a GPU)')
     ap.add_argument('--json', help='write the figures here')
     a = ap.parse_args(argv)

@@ -65,9 +65,10 @@ class DeepSDFConfig(Config):
         'pilot_small': dict(n_shapes=20, hidden=256, n_hidden=4, skip=(2,), epochs=800),   # the blob failure (6.3)
         'pilot': dict(n_shapes=20, epochs=4000),                                             # the fix (6.4)
         'gpu': _GPU,
-        'large': _GPU | dict(compile=True),     # thousands of shapes: torch.compile's 1.6x steps a second pays its start
-        'cpu': dict(hidden=128, n_hidden=4, skip=(2,), latent_dim=32, shapes_per_step=8, points_per_shape=1024, epochs=300,
-                    lr_decoder=1e-3, lr_latent=2e-3, lr_schedule='cosine', eval_every=50, eval_points=4096, checkpoint_every=50),
+        'large': _GPU | dict(compile=True),     # thousands of shapes: torch.compile's 1.6x steps a second pays off
+        'cpu': dict(hidden=128, n_hidden=4, skip=(2,), latent_dim=32, shapes_per_step=8, points_per_shape=1024,
+                    epochs=300, lr_decoder=1e-3, lr_latent=2e-3, lr_schedule='cosine', eval_every=50, eval_points=4096,
+                    checkpoint_every=50),
         'tiny': dict(n_shapes=4, hidden=64, n_hidden=4, skip=(2,), latent_dim=16, points_per_shape=512,
                      epochs=40, eval_every=10, eval_points=1024, checkpoint_every=10),
     }
@@ -77,7 +78,7 @@ class DeepSDF(nn.Module):
     "Shared SDF decoder `f(concat(z, PE(p)))` and one learnable latent per shape."
     def __init__(self, n_shapes: int, cfg: DeepSDFConfig = None):
         super().__init__()
-        cfg = cfg or DeepSDFConfig(); self.cfg = cfg
+        self.cfg = cfg = cfg or DeepSDFConfig()
         self.pe = PositionalEncoding(cfg.n_freqs)
         self.decoder = SDFMLP(cfg.latent_dim + self.pe.out_dim, cfg.hidden, cfg.n_hidden, cfg.skip)
         self.latents = nn.Embedding(n_shapes, cfg.latent_dim)
@@ -110,7 +111,8 @@ def shape_labels(ds: ShapeDataset, ids) -> list[str]:
 
 def load_samples(ds: ShapeDataset, n_shapes: int = 0, device=None, ids=None) -> SDFSamples:
     "The SDF samples of shapes `ids` of `ds` (default: the first `n_shapes`, 0: all), on `device`."
-    ids = list(range(min(n_shapes or len(ds), len(ds)))) if ids is None else list(ids); device = default_device(device)
+    ids = list(range(min(n_shapes or len(ds), len(ds)))) if ids is None else list(ids)
+    device = default_device(device)
     pts, sdf = zip(*(ds.sdf(i) for i in progress(ids, desc='load samples')))
     m = min(len(p) for p in pts)
     names = shape_labels(ds, ids)
@@ -123,12 +125,13 @@ def analytic_samples(n_points: int = 4096, seed: int = 0, device='cpu') -> SDFSa
     from img2sdf.geometry import sphere_sdf, box_sdf, torus_sdf
     fs = [lambda p: sphere_sdf(p, 0.6), lambda p: box_sdf(p, (0.6, 0.4, 0.3)), lambda p: torus_sdf(p, 0.55, 0.2),
           lambda p: torus_sdf(p, 0.7, 0.06)]
-    g = torch.Generator().manual_seed(seed); pts, sdf = [], []
+    g, pts, sdf = torch.Generator().manual_seed(seed), [], []
     for f in fs:
         u = torch.rand(n_points * 4, 3, generator=g) * 2 - 1
         near = u[f(u).abs() < 0.1][: n_points // 2]
         p = torch.cat([near, torch.rand(n_points - len(near), 3, generator=g) * 2 - 1])
-        pts.append(p); sdf.append(f(p))
+        pts.append(p)
+        sdf.append(f(p))
     return SDFSamples(torch.stack(pts).to(device), torch.stack(sdf).to(device), ['sphere', 'box', 'torus', 'thin ring'])
 
 # %% ../nbs/08_deepsdf.ipynb #6fd0a2dc
@@ -136,7 +139,8 @@ def _schedule(cfg: DeepSDFConfig, steps_per_epoch: int):
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
     def f(step):
         if step < warm: return (step + 1) / warm
-        if cfg.lr_schedule == 'cosine': return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+        if cfg.lr_schedule == 'cosine':
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
         return 1.0
     return f
 
@@ -151,9 +155,9 @@ def _autocast(cfg, device):
 def per_shape_l1(model: DeepSDF, samples: SDFSamples, n_points: int = 16384, clamp: float = 0.1, seed: int = 1,
                  chunk_points: int = 2**20) -> torch.Tensor:
     "Clamped L1 of every shape on a fixed random subset of `n_points` of its samples: (N,)."
-    n, m = samples.sdf.shape; dev = samples.points.device
+    (n, m), dev = samples.sdf.shape, samples.points.device
     idx = torch.randperm(m, generator=torch.Generator().manual_seed(seed))[:n_points].to(dev)
-    per = max(1, chunk_points // len(idx)); out = []
+    per, out = max(1, chunk_points // len(idx)), []
     for s in range(0, n, per):
         ids = torch.arange(s, min(n, s + per), device=dev)
         pred = model(ids, samples.points[ids][:, idx])
@@ -171,7 +175,8 @@ def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
     fused = dict(fused=True) if device.type == 'cuda' else {}
     opt = torch.optim.Adam([dict(params=model.decoder.parameters(), lr=cfg.lr_decoder),
                             dict(params=model.latents.parameters(), lr=cfg.lr_latent)], **fused)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(cfg, steps_per_epoch or math.ceil(n / cfg.shapes_per_step)))
+    schedule = _schedule(cfg, steps_per_epoch or math.ceil(n / cfg.shapes_per_step))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     return model, opt, sched, torch.Generator(device).manual_seed(cfg.seed + rank_world()[0])
 
 def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
@@ -185,18 +190,25 @@ def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
         with _autocast(cfg, pts.device): pred = model.sdf(z, p, decoder).float()
         loss = (pred.clamp(-c, c) - s.clamp(-c, c)).abs().mean()
         reg = cfg.latent_reg * z.pow(2).sum(-1).mean()
-        opt.zero_grad(set_to_none=True); (loss + reg).backward(); opt.step(); sched.step()
+        opt.zero_grad(set_to_none=True)
+        (loss + reg).backward()
+        opt.step()
+        sched.step()
         return loss.detach()
     return step
 
 def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, device=None, resume: bool = True,
-                  stop_after: int = 0, quiet: bool = False, ids: list = None, names: list = None) -> tuple[DeepSDF, dict]:
-    """Train (or resume from `out/checkpoint.pt`) a DeepSDF model on `samples`; `stop_after` epochs in this call at most.
-    Under `torchrun`, `samples` are this rank's shapes: global indices `ids` of all the shapes `names` (`12_distributed`)."""
-    cfg = cfg or DeepSDFConfig(); device = default_device(device); rank, world = rank_world()
+                  stop_after: int = 0, quiet: bool = False, ids: list = None,
+                  names: list = None) -> tuple[DeepSDF, dict]:
+    """Train (or resume from `out/checkpoint.pt`) a DeepSDF model on `samples`; `stop_after` epochs in this call at
+    most. Under `torchrun`, `samples` are this rank's shapes: global indices `ids` of all the shapes `names`
+    (`12_distributed`)."""
+    cfg, device, (rank, world) = cfg or DeepSDFConfig(), default_device(device), rank_world()
     if world == 1:
-        n = min(cfg.n_shapes or len(samples), len(samples)); ids, names = list(range(n)), samples.names[:n]
-    elif ids is None or names is None: raise ValueError("under torchrun, give this rank's shape `ids` and every shape's `names`")
+        n = min(cfg.n_shapes or len(samples), len(samples))
+        ids, names = list(range(n)), samples.names[:n]
+    elif ids is None or names is None:
+        raise ValueError("under torchrun, give this rank's shape `ids` and every shape's `names`")
     else:
         n = len(names)
     k, quiet = len(ids), quiet or rank > 0
@@ -209,7 +221,9 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         st = torch.load(ckpt, map_location=device if world == 1 else 'cpu', weights_only=False)
         if st['names'] != names: raise UsageError(f"{ckpt}: trained on other shapes than these; use another --out")
         ms, os_ = (st['model'], st['opt']) if world == 1 else local_state(st['model'], st['opt'], ids, device)
-        model.load_state_dict(ms); opt.load_state_dict(os_); sched.load_state_dict(st['sched'])
+        model.load_state_dict(ms)
+        opt.load_state_dict(os_)
+        sched.load_state_dict(st['sched'])
         if world == 1: g.set_state(st['gen'])
         epoch, step, log, elapsed = st['epoch'], st['step'], st['log'], st['elapsed']
         if log.get('status') == 'reached target' and _meets_target(log['eval'][-1], cfg): return model, log
@@ -230,12 +244,15 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         perm = torch.cat([torch.randperm(k, device=device, generator=g),
                           torch.randint(0, k, (steps_per_epoch * S - k,), device=device, generator=g)]).view(-1, S)
         total = torch.zeros((), device=device)
-        for b in perm: total += train_step(b); step += 1
-        epoch += 1; run_epochs += 1
-        if world > 1: torch.distributed.all_reduce(total); total /= world
+        for b in perm: total += train_step(b)
+        step, epoch, run_epochs = step + len(perm), epoch + 1, run_epochs + 1
+        if world > 1:
+            torch.distributed.all_reduce(total)
+            total /= world
         log['train'].append(dict(epoch=epoch, loss=(total / steps_per_epoch).item(), time=time.perf_counter() - t0))
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-            with _autocast(cfg, device): l1 = per_shape_l1(model, SDFSamples(pts, sdf, samples.names[:k]), cfg.eval_points, c)
+            with _autocast(cfg, device):
+                l1 = per_shape_l1(model, SDFSamples(pts, sdf, samples.names[:k]), cfg.eval_points, c)
             if world > 1: l1 = gather_rows(l1[:, None], ids, n)[:, 0]
             log['eval'].append(dict(epoch=epoch, step=step, time=time.perf_counter() - t0, mean=l1.mean().item(),
                                     max=l1.max().item(), lr=sched.get_last_lr()[0]))
@@ -243,10 +260,13 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
                                 f"{l1.mean():.5f} max {l1.max():.5f}  {time.perf_counter() - t0:7.1f} s"
                                 + (f"  ({world} processes)" if world > 1 else ''), flush=True)
             if _meets_target(log['eval'][-1], cfg):
-                log['time_to_quality'] = time.perf_counter() - t0; status = 'reached target'; break
+                log['time_to_quality'], status = time.perf_counter() - t0, 'reached target'
+                break
         if epoch % cfg.checkpoint_every == 0: save()
-        if rank0_decides((cfg.max_minutes and time.perf_counter() - t0 > 60 * cfg.max_minutes) or (stop_after and run_epochs >= stop_after)):
-            status = 'paused'; break
+        out_of_time = cfg.max_minutes and time.perf_counter() - t0 > 60 * cfg.max_minutes
+        if rank0_decides(out_of_time or (stop_after and run_epochs >= stop_after)):
+            status = 'paused'
+            break
     log['status'] = status
     save()
     return model, log
@@ -254,7 +274,8 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
 # %% ../nbs/08_deepsdf.ipynb #dde58f11
 def latent_stats(z: torch.Tensor) -> dict:
     "Mean pairwise cosine (off-diagonal) and mean norm of latents `z` (N, D)."
-    zn = F.normalize(z.float(), dim=1); cos = zn @ zn.T; n = len(z)
+    zn, n = F.normalize(z.float(), dim=1), len(z)
+    cos = zn @ zn.T
     return dict(latent_pairwise_cos=((cos.sum() - cos.diagonal().sum()) / max(1, n * (n - 1))).item(),
                 latent_norm_mean=z.float().norm(dim=1).mean().item())
 
@@ -280,7 +301,8 @@ def print_report(r: dict):
 @torch.no_grad()
 def decode_mesh(model: DeepSDF, z: torch.Tensor, res: int = 128, **kw):
     "Mesh of the shape with latent `z` (a `NoSurface` if the field has no zero crossing)."
-    model.eval(); dev = next(model.parameters()).device
+    model.eval()
+    dev = next(model.parameters()).device
     return sdf_to_mesh(model.sdf_fn(z.to(dev)), res=res, device=dev, **kw)
 
 def reconstruction_figure(model: DeepSDF, ds: ShapeDataset, ids, res: int = 128, **kw):
@@ -292,7 +314,8 @@ def reconstruction_figure(model: DeepSDF, ds: ShapeDataset, ids, res: int = 128,
 # %% ../nbs/08_deepsdf.ipynb #5218e1cc
 def showcase_ids(ds: ShapeDataset, per_shape_l1, scan: int = 200) -> list:
     "Shapes worth a picture: the first, the median and the worst by L1, and the first with genus > 0."
-    l1 = np.asarray(per_shape_l1); order = np.argsort(l1)
+    l1 = np.asarray(per_shape_l1)
+    order = np.argsort(l1)
     ids = [0, int(order[len(order) // 2]), int(order[-1])]
     holed = next((i for i in range(min(scan, len(l1))) if ds.mesh(i).euler_number <= 0), None)
     return list(dict.fromkeys(ids + ([holed] if holed is not None else [])))
@@ -302,10 +325,12 @@ def fit_latents(model: DeepSDF, points: torch.Tensor, sdf: torch.Tensor, steps: 
                 reg: float = 1e-4, batch: int = 8192, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Latents (B, D) for unseen shapes' samples `points` (B, M, 3), `sdf` (B, M) with the decoder frozen, and their
     clamped L1 (B,). The shapes are fitted together but independently: the same start, the same sample indices."""
-    dev = next(model.parameters()).device; c = model.cfg.clamp
-    points, sdf = torch.as_tensor(points, device=dev), torch.as_tensor(sdf, device=dev); M = sdf.shape[1]
+    dev, c = next(model.parameters()).device, model.cfg.clamp
+    points, sdf = torch.as_tensor(points, device=dev), torch.as_tensor(sdf, device=dev)
+    M = sdf.shape[1]
     g = torch.Generator(dev).manual_seed(seed)
-    z = (torch.randn(model.cfg.latent_dim, device=dev, generator=g) * model.cfg.latent_init_std).repeat(len(sdf), 1).requires_grad_()
+    z0 = torch.randn(model.cfg.latent_dim, device=dev, generator=g) * model.cfg.latent_init_std
+    z = z0.repeat(len(sdf), 1).requires_grad_()
     opt = torch.optim.Adam([z], lr)       # element-wise: each shape's latent moves as it would alone
     model.requires_grad_(False)
     try:
@@ -314,9 +339,12 @@ def fit_latents(model: DeepSDF, points: torch.Tensor, sdf: torch.Tensor, steps: 
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'):
                 pred = model.sdf(z, points[:, i]).float()
             loss = ((pred.clamp(-c, c) - sdf[:, i].clamp(-c, c)).abs().mean(1) + reg * z.pow(2).sum(1)).sum()
-            opt.zero_grad(); loss.backward(); opt.step()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
         with torch.no_grad():
-            l1 = torch.stack([(model.sdf(z[b:b + 1], points[b:b + 1])[0].clamp(-c, c) - sdf[b].clamp(-c, c)).abs().mean() for b in range(len(z))])
+            one = lambda b: model.sdf(z[b:b + 1], points[b:b + 1])[0].clamp(-c, c) - sdf[b].clamp(-c, c)
+            l1 = torch.stack([one(b).abs().mean() for b in range(len(z))])
     finally: model.requires_grad_(True)
     return z.detach(), l1
 
@@ -333,7 +361,8 @@ def load_deepsdf(run_dir, device=None) -> tuple[DeepSDF, dict]:
     if not p.exists(): raise MissingError(f"{p}: no DeepSDF checkpoint; train one with img2sdf_train_deepsdf")
     st = torch.load(p, map_location=default_device(device), weights_only=False)
     cfg = DeepSDFConfig.from_dict(st['config'], source=str(p))
-    model = DeepSDF(len(st['names']), cfg).to(default_device(device)); model.load_state_dict(st['model'])
+    model = DeepSDF(len(st['names']), cfg).to(default_device(device))
+    model.load_state_dict(st['model'])
     return model.eval(), st
 
 def finish_run(model: DeepSDF, samples: SDFSamples, out) -> dict:
@@ -355,8 +384,10 @@ def train_deepsdf_cli(argv=None):
     ap = ArgumentParser(description=train_deepsdf_cli.__doc__)
     ap.add_argument('--data', help='prepared dataset folder (default: the pybullet training set)')
     ap.add_argument('--out', help='run folder (default: <data home>/runs/deepsdf-<preset>)')
-    ap.add_argument('--preset', default='paper'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
-    ap.add_argument('--device'); ap.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--device')
+    ap.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint')
     ap.add_argument('--mesh_res', type=int, default=128, help='grid of the reconstruction figure')
     a = ap.parse_args(argv)
     cfg = DeepSDFConfig.preset(a.preset).override(*a.set)
@@ -364,25 +395,33 @@ def train_deepsdf_cli(argv=None):
     out = Path(a.out) if a.out else default_run(f'deepsdf-{a.preset}')
     rank, world, dev = init_distributed(a.device)
     if world > 1:                    # torchrun: this rank loads and trains only the shapes it owns (12_distributed)
-        n = min(cfg.n_shapes or len(ds), len(ds)); ids = shard_ids(n, rank, world)
-        names = shape_labels(ds, range(n))
-        model, log = train_deepsdf(load_samples(ds, device=dev, ids=ids), cfg, out, dev, resume=not a.fresh, ids=ids, names=names)
-        if rank == 0: print(f"status: {log['status']}; {world} processes; training time {log['train'][-1]['time']:.1f} s; run {out}")
+        n = min(cfg.n_shapes or len(ds), len(ds))
+        ids, names = shard_ids(n, rank, world), shape_labels(ds, range(n))
+        samples = load_samples(ds, device=dev, ids=ids)
+        model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh, ids=ids, names=names)
+        if rank == 0:
+            print(f"status: {log['status']}; {world} processes; training time {log['train'][-1]['time']:.1f} s; "
+                  f"run {out}")
         return
-    t = time.perf_counter(); samples = load_samples(ds, cfg.n_shapes, dev)
-    print(f"{len(samples)} shapes of {ds.root} ({ds.source}) on {dev}, loaded in {time.perf_counter() - t:.1f} s; run {out}")
+    t = time.perf_counter()
+    samples = load_samples(ds, cfg.n_shapes, dev)
+    print(f"{len(samples)} shapes of {ds.root} ({ds.source}) on {dev}, loaded in {time.perf_counter() - t:.1f} s; "
+          f"run {out}")
     model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh)
     print(f"status: {log['status']}; training time {log['train'][-1]['time']:.1f} s"
           + (f"; study quality reached at {log['time_to_quality']:.1f} s" if 'time_to_quality' in log else ''))
     if log['status'] != 'paused':
-        r = finish_run(model, samples, out); print_report(r)
+        r = finish_run(model, samples, out)
+        print_report(r)
         fig = reconstruction_figure(model, ds, showcase_ids(ds, r['per_shape_l1']), res=a.mesh_res)
-        fig.savefig(out/'reconstructions.png', dpi=80); print(f"figure: {out/'reconstructions.png'}")
-        import matplotlib.pyplot as plt; plt.close(fig)
+        fig.savefig(out/'reconstructions.png', dpi=80)
+        print(f"figure: {out/'reconstructions.png'}")
+        import matplotlib.pyplot as plt
+        plt.close(fig)
 
 # %% ../nbs/08_deepsdf.ipynb #00937a03
 def bench_deepsdf(samples: SDFSamples, settings=None, steps: int = 50, repeats: int = 5, device=None) -> list:
-    "Training-step throughput for `settings` (dicts of DeepSDFConfig overrides): median over `repeats` runs of `steps` steps."
+    "Training-step throughput for `settings` (DeepSDFConfig overrides): median of `repeats` runs of `steps` steps."
     device = default_device(device)
     settings = settings or [dict(amp='fp32'), dict(amp='bf16'), dict(amp='bf16', shapes_per_step=32),
                             dict(amp='bf16', shapes_per_step=32, compile=True)]
@@ -395,14 +434,17 @@ def bench_deepsdf(samples: SDFSamples, settings=None, steps: int = 50, repeats: 
         r = bench(lambda: [step(ids) for _ in range(steps)][-1].item(), repeats=repeats, warmup=1)
         rows.append(dict(setting=s, ms_per_step=1000 * r['median'] / steps,
                          points_per_s=steps * cfg.shapes_per_step * cfg.points_per_shape / r['median']))
-        print(f"{str(s):60s} {rows[-1]['ms_per_step']:8.2f} ms/step {rows[-1]['points_per_s'] / 1e6:8.2f} M points/s", flush=True)
+        row = rows[-1]
+        print(f"{str(s):60s} {row['ms_per_step']:8.2f} ms/step {row['points_per_s'] / 1e6:8.2f} M points/s", flush=True)
     return rows
 
 @console_script
 def bench_deepsdf_cli(argv=None):
     "Console script `img2sdf_bench_deepsdf`: DeepSDF training throughput on a prepared dataset."
     ap = ArgumentParser(description=bench_deepsdf_cli.__doc__)
-    ap.add_argument('--data'); ap.add_argument('--steps', type=int, default=200); ap.add_argument('--device')
+    ap.add_argument('--data')
+    ap.add_argument('--steps', type=int, default=200)
+    ap.add_argument('--device')
     a = ap.parse_args(argv)
     dev = default_device(a.device)
     samples = load_samples(ShapeDataset(a.data or default_root('pybullet', 'train')), 0, dev)

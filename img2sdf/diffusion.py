@@ -32,7 +32,8 @@ class Diffusion:
 
     def to(self, device):
         "Keep the schedule on `device`, so that steps there copy nothing from the host."
-        self.alpha_bar = self.alpha_bar.to(device); return self
+        self.alpha_bar = self.alpha_bar.to(device)
+        return self
 
     def _ab(self, t, x):
         return self.alpha_bar.to(x.device)[t].view(-1, *([1] * (x.dim() - 1)))
@@ -81,7 +82,7 @@ def timestep_embedding(t, dim: int = 256, max_period: float = 10000.0) -> torch.
 def _modulate(x, shift, scale): return x * (1 + scale[:, None]) + shift[:, None]
 
 class DiTBlock(nn.Module):
-    "AdaLN-Zero block: self-attention, cross-attention to view tokens, feed-forward, each shifted, scaled and gated by `c`."
+    "AdaLN-Zero block: self-attention, cross-attention to view tokens, feed-forward; each modulated and gated by `c`."
     def __init__(self, d: int, heads: int, mlp_ratio: float = 4.0):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d, elementwise_affine=False, eps=1e-6) for _ in range(3))
@@ -90,12 +91,14 @@ class DiTBlock(nn.Module):
         h = int(d * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(d, h), nn.GELU(approximate='tanh'), nn.Linear(h, d))
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(d, 9 * d))
-        nn.init.zeros_(self.ada[1].weight); nn.init.zeros_(self.ada[1].bias)
+        nn.init.zeros_(self.ada[1].weight)
+        nn.init.zeros_(self.ada[1].bias)
 
     def forward(self, x, c, views, pad_mask=None):
         "`x` (B, N, d) target tokens, `c` (B, d) conditioning, `views` (B, K, d), `pad_mask` (B, K) True where padded."
         s1, b1, g1, s2, b2, g2, s3, b3, g3 = self.ada(c).chunk(9, -1)
-        h = _modulate(self.norm1(x), s1, b1); x = x + g1[:, None] * self.attn(h, h, h, need_weights=False)[0]
+        h = _modulate(self.norm1(x), s1, b1)
+        x = x + g1[:, None] * self.attn(h, h, h, need_weights=False)[0]
         h = _modulate(self.norm2(x), s2, b2)
         x = x + g2[:, None] * self.cross(h, views, views, key_padding_mask=pad_mask, need_weights=False)[0]
         return x + g3[:, None] * self.mlp(_modulate(self.norm3(x), s3, b3))
@@ -108,18 +111,22 @@ class DiT(nn.Module):
         super().__init__()
         self.pose_dim, self.cfg_dropout, self.pose_dropout = pose_dim, cfg_dropout, pose_dropout
         self.inp = nn.Linear(token_dim, d_model)
-        self.pos = nn.Parameter(torch.zeros(1, n_tokens, d_model)); nn.init.normal_(self.pos, std=0.02)
+        self.pos = nn.Parameter(torch.zeros(1, n_tokens, d_model))
+        nn.init.normal_(self.pos, std=0.02)
         self.t_embed = nn.Sequential(nn.Linear(256, d_model), nn.SiLU(), nn.Linear(d_model, d_model))
         self.view = nn.Linear(feat_dim + pose_dim, d_model)
-        self.null_view = nn.Parameter(torch.zeros(1, 1, d_model)); nn.init.normal_(self.null_view, std=0.02)
+        self.null_view = nn.Parameter(torch.zeros(1, 1, d_model))
+        nn.init.normal_(self.null_view, std=0.02)
         self.blocks = nn.ModuleList(DiTBlock(d_model, heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(d_model, elementwise_affine=False, eps=1e-6)
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(d_model, 2 * d_model))
         self.out = nn.Linear(d_model, token_dim)
-        for m in (self.ada[1], self.out): nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+        for m in (self.ada[1], self.out):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
 
     def view_tokens(self, feats, poses, pad_mask=None, drop_cond=None, drop_pose=None):
-        "Tokens (B, K, d) and padding mask for views `feats` (B, K, F) at `poses` (B, K, 2); dropped samples get the null token."
+        "Tokens (B, K, d) and padding mask of views `feats` (B, K, F) at `poses` (B, K, 2); dropped: the null token."
         B, K, _ = feats.shape
         pe = pose_embedding(poses, self.pose_dim).to(feats)
         if drop_pose is not None: pe = pe * (~drop_pose).to(pe)[:, None, None]
@@ -127,7 +134,8 @@ class DiT(nn.Module):
         pad = torch.zeros(B, K, dtype=torch.bool, device=feats.device) if pad_mask is None else pad_mask
         if drop_cond is not None:                      # no `.any()`: a training step stays free of host syncs
             tok = torch.where(drop_cond[:, None, None], self.null_view.expand(B, K, -1), tok)
-            first = torch.zeros_like(pad); first[:, 0] = True
+            first = torch.zeros_like(pad)
+            first[:, 0] = True
             pad = torch.where(drop_cond[:, None], ~first, pad)
         return tok, pad
 
@@ -136,7 +144,8 @@ class DiT(nn.Module):
         B = len(x)
         if drop_cond is None and self.training and self.cfg_dropout > 0:
             drop_cond = torch.rand(B, device=x.device) < self.cfg_dropout
-        drop_pose = torch.rand(B, device=x.device) < self.pose_dropout if self.training and self.pose_dropout > 0 else None
+        drop_pose = None
+        if self.training and self.pose_dropout > 0: drop_pose = torch.rand(B, device=x.device) < self.pose_dropout
         views, pad = self.view_tokens(feats, poses, pad_mask, drop_cond, drop_pose)
         c = self.t_embed(timestep_embedding(t))
         h = self.inp(x) + self.pos

@@ -41,7 +41,8 @@ def normalize_mesh(mesh: trimesh.Trimesh, radius: float = 1.0) -> tuple[trimesh.
     scale = float(np.linalg.norm(v - center, axis=1).max()) / radius
     if scale <= 0: raise ValueError("mesh is degenerate: all vertices coincide")
     norm = Normalization(center, scale)
-    out = mesh.copy(); out.vertices = norm.apply(v)
+    out = mesh.copy()
+    out.vertices = norm.apply(v)
     return out, norm
 
 # %% ../nbs/01_geometry.ipynb #d50c022e
@@ -124,7 +125,7 @@ def _eval(f, pts, chunk, dtype):
 @torch.no_grad()
 def sdf_grid(f, res: int = 256, bound: float = 1.0, chunk: int = 2**18, device=None, dtype=None) -> SDFGrid:
     "Evaluate `f((M,3)) -> (M,)` on every point of a `(res+1)^3` grid, `chunk` points at a time."
-    device = default_device(device); n = res + 1; h = 2 * bound / res
+    device, n, h = default_device(device), res + 1, 2 * bound / res
     vals = torch.empty(n ** 3, device=device)
     for s in range(0, n ** 3, chunk):
         idx = torch.arange(s, min(s + chunk, n ** 3), device=device)
@@ -134,14 +135,14 @@ def sdf_grid(f, res: int = 256, bound: float = 1.0, chunk: int = 2**18, device=N
 def _active_cells(vol, h, margin):
     "Cells of `vol` ((n,n,n) points) that may contain the zero level set."
     v = vol[None, None]
-    vmax = F.max_pool3d(v, 2, 1)[0, 0]; vmin = -F.max_pool3d(-v, 2, 1)[0, 0]
+    vmax, vmin = F.max_pool3d(v, 2, 1)[0, 0], -F.max_pool3d(-v, 2, 1)[0, 0]
     amin = -F.max_pool3d(-v.abs(), 2, 1)[0, 0]
     return ((vmin <= 0) & (vmax >= 0)) | (amin < margin * h * math.sqrt(3))
 
 @torch.no_grad()
 def sdf_grid_coarse_to_fine(f, res: int = 256, start_res: int = None, bound: float = 1.0, margin: float = 1.0,
                             chunk: int = 2**18, device=None, dtype=None) -> SDFGrid:
-    "Like `sdf_grid`, but refining from `start_res` (default `min(64, res)`) by doubling, only in cells that may hold surface."
+    "Like `sdf_grid`, refining from `start_res` (default `min(64, res)`) by doubling, in cells that may hold surface."
     start_res = start_res or min(64, res)
     if res % start_res or (res // start_res) & (res // start_res - 1):
         raise ValueError(f"res/start_res must be a power of two, got {res}/{start_res}")
@@ -182,7 +183,8 @@ def extract_mesh(grid: SDFGrid, level: float = 0.0) -> trimesh.Trimesh | NoSurfa
     # that meet at a grid point and break the manifold, so the mesh is kept as marching cubes made it
     return trimesh.Trimesh(verts - grid.bound, faces, process=False)
 
-def sdf_to_mesh(f, res: int = 256, bound: float = 1.0, coarse_to_fine: bool = True, **kw) -> trimesh.Trimesh | NoSurface:
+def sdf_to_mesh(f, res: int = 256, bound: float = 1.0, coarse_to_fine: bool = True,
+                **kw) -> trimesh.Trimesh | NoSurface:
     "Mesh of the zero level set of `f`, through a coarse-to-fine (default) or dense grid."
     grid = (sdf_grid_coarse_to_fine if coarse_to_fine else sdf_grid)(f, res, bound=bound, **kw)
     return extract_mesh(grid)
@@ -198,7 +200,8 @@ def _directed(src_p, src_n, dst_p, dst_n):
     return d, np.abs((src_n * dst_n[i]).sum(-1))
 
 def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
-    "Inside/outside of `points` by the sign of point-cloud-utils' signed distance, whose sign is the fast winding number: defined for open meshes too."
+    """Inside/outside of `points` by the sign of point-cloud-utils' signed distance, whose sign is the fast winding
+    number: defined for open meshes too."""
     d, _, _ = pcu.signed_distance_to_mesh(np.ascontiguousarray(points, np.float64),
                                           np.ascontiguousarray(mesh.vertices, np.float64),
                                           np.ascontiguousarray(mesh.faces, np.int64))
@@ -231,7 +234,8 @@ def mesh_metrics(pred, gt: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01,
 
 # %% ../nbs/01_geometry.ipynb #a5964bd5
 def sampling_floor(mesh: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, seed: int = 0) -> dict:
-    "Chamfer-L1 and F-score@`tau` of two independent `n`-point samplings of `mesh`: what the metric resolves between differently triangulated meshes."
+    """Chamfer-L1 and F-score@`tau` of two independent `n`-point samplings of `mesh`: what the metric resolves between
+    differently triangulated meshes."""
     m = mesh_metrics(mesh, mesh, n, tau, iou=False, seed=seed, pred_seed=seed + 1)
     return dict(chamfer_l1=float(m['chamfer_l1']), fscore=float(m['fscore']))
 
@@ -260,7 +264,7 @@ def mesh_metrics_async(pairs, workers: int = 0, **kw):
     return _pool(workers).map_async(_metrics_job, [(p, g, kw) for p, g in pairs])
 
 def mesh_metrics_many(pairs, workers: int = 0, **kw) -> list[dict]:
-    "`mesh_metrics(pred, gt, **kw)` of every pair in `pairs`, over `workers` processes (0: one per CPU; 1: this process)."
+    "`mesh_metrics(pred, gt, **kw)` of every pair in `pairs` in `workers` processes (0: one per CPU; 1: this process)."
     return mesh_metrics_async(pairs, workers, **kw).get()
 
 # %% ../nbs/01_geometry.ipynb #9394378e
@@ -269,24 +273,32 @@ def plot_meshes(meshes, titles=None, ncols: int = 4, size: float = 3.0, elev: fl
     "A matplotlib figure of `meshes` (a `NoSurface` shows its message); faces subsampled to `max_faces` for speed."
     import matplotlib.pyplot as plt
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
-    meshes = list(meshes); titles = list(titles) if titles is not None else [''] * len(meshes)
-    ncols = min(ncols, len(meshes)); nrows = math.ceil(len(meshes) / ncols)
+    meshes = list(meshes)
+    titles = list(titles) if titles is not None else [''] * len(meshes)
+    ncols = min(ncols, len(meshes))
+    nrows = math.ceil(len(meshes) / ncols)
     fig = plt.figure(figsize=(size * ncols, size * nrows), dpi=dpi)
-    light = np.array([0.3, -0.5, 0.8]); light /= np.linalg.norm(light)
+    light = np.array([0.3, -0.5, 0.8])
+    light /= np.linalg.norm(light)
     for k, (m, t) in enumerate(zip(meshes, titles)):
-        ax = fig.add_subplot(nrows, ncols, k + 1, projection='3d'); ax.set_axis_off(); ax.set_title(t, fontsize=9)
+        ax = fig.add_subplot(nrows, ncols, k + 1, projection='3d')
+        ax.set_axis_off()
+        ax.set_title(t, fontsize=9)
         if not m or len(m.faces) == 0:
-            ax.text2D(0.5, 0.5, str(m) if isinstance(m, NoSurface) else 'empty', ha='center', transform=ax.transAxes, fontsize=8)
+            msg = str(m) if isinstance(m, NoSurface) else 'empty'
+            ax.text2D(0.5, 0.5, msg, ha='center', transform=ax.transAxes, fontsize=8)
             continue
         faces = m.faces
-        if len(faces) > max_faces: faces = faces[np.random.default_rng(seed).choice(len(faces), max_faces, replace=False)]
+        if len(faces) > max_faces:
+            faces = faces[np.random.default_rng(seed).choice(len(faces), max_faces, replace=False)]
         tris = m.vertices[faces][..., [0, 2, 1]]            # z up
         normals = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
         shade = 0.35 + 0.65 * np.abs(normals @ light) / (np.linalg.norm(normals, axis=1) + 1e-12)
         ax.add_collection3d(Poly3DCollection(tris, facecolors=plt.cm.Blues(0.3 + 0.6 * shade), linewidths=0))
         c, r = m.bounds.mean(0)[[0, 2, 1]], (m.bounds[1] - m.bounds[0]).max() / 2
-        ax.set_xlim(c[0] - r, c[0] + r); ax.set_ylim(c[1] - r, c[1] + r); ax.set_zlim(c[2] - r, c[2] + r)
-        ax.set_box_aspect((1, 1, 1)); ax.view_init(elev, azim)
+        ax.set(xlim=(c[0] - r, c[0] + r), ylim=(c[1] - r, c[1] + r), zlim=(c[2] - r, c[2] + r))
+        ax.set_box_aspect((1, 1, 1))
+        ax.view_init(elev, azim)
     fig.tight_layout()
     return fig
 
@@ -298,7 +310,8 @@ def view_meshes(meshes, colors=None, spacing: float = 2.5):
     for k, m in enumerate(meshes):
         if not m: continue
         v = (m.vertices + [k * spacing, 0, 0]).astype(np.float32)
-        plot += k3d.mesh(v, m.faces.astype(np.uint32), color=(colors or [0x5B8DB8] * len(meshes))[k], flat_shading=False)
+        colour = (colors or [0x5B8DB8] * len(meshes))[k]
+        plot += k3d.mesh(v, m.faces.astype(np.uint32), color=colour, flat_shading=False)
     return plot
 
 # %% ../nbs/01_geometry.ipynb #b479cb7c
@@ -307,8 +320,9 @@ def _union_sdf(p):
     return torch.minimum(torus_sdf(p, 0.55, 0.12), box_sdf(p - p.new_tensor([0, 0, -0.3]), (0.35, 0.35, 0.2)))
 
 def fit_test_decoder(steps: int = 500, batch: int = 32_768, device=None, seed: int = 0):
-    "A DeepSDF-sized decoder (103 -> 8x512, skip at 4) fitted to `_union_sdf` clamped at 0.1, and its `f(points) -> sdf`."
-    device = default_device(device); seed_everything(seed)
+    "A DeepSDF-sized decoder (103 -> 8x512, skip at 4) fitted to `_union_sdf` clamped at 0.1, and its `f(points)`."
+    device = default_device(device)
+    seed_everything(seed)
     pe, net = PositionalEncoding().to(device), SDFMLP(103, 512, 8, skip=(4,)).to(device)
     z = torch.randn(64, device=device) * 0.01
     f = lambda p: net(torch.cat([z.expand(len(p), -1), pe(p)], -1))
@@ -317,13 +331,15 @@ def fit_test_decoder(steps: int = 500, batch: int = 32_768, device=None, seed: i
         p = torch.rand(batch, 3, device=device) * 2 - 1
         p = torch.cat([p[: batch // 2], p[batch // 2:] * 0.7])     # denser near the shape
         loss = (f(p) - _union_sdf(p).clamp(-0.1, 0.1)).abs().mean()   # an unclamped prediction cannot stall
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
     net.eval()
     return f, loss.item()
 
 def bench_mesh(res: int = 256, start_res: int = 64, fit_steps: int = 500, repeats: int = 5, device=None,
                dtype=None, chunk: int = 2**18, f=None) -> dict:
-    "Time dense vs coarse-to-fine meshing of `f` (default: a fitted DeepSDF-sized decoder); print and return the figures."
+    "Time dense vs coarse-to-fine meshing of `f` (default: a fitted DeepSDF-sized decoder); print, return the figures."
     device = default_device(device)
     f, loss = (f, float('nan')) if f is not None else fit_test_decoder(fit_steps, device=device)
     kw = dict(bound=1.0, chunk=chunk, device=device, dtype=dtype)
@@ -350,8 +366,11 @@ def bench_mesh(res: int = 256, start_res: int = 64, fit_steps: int = 500, repeat
 def bench_mesh_cli(argv=None):
     "Console script `img2sdf_bench_mesh`."
     ap = ArgumentParser(description=bench_mesh.__doc__)
-    ap.add_argument('--res', type=int, default=256); ap.add_argument('--start_res', type=int, default=64)
-    ap.add_argument('--fit_steps', type=int, default=500); ap.add_argument('--repeats', type=int, default=5)
-    ap.add_argument('--device', default=None); ap.add_argument('--bf16', action='store_true')
+    ap.add_argument('--res', type=int, default=256)
+    ap.add_argument('--start_res', type=int, default=64)
+    ap.add_argument('--fit_steps', type=int, default=500)
+    ap.add_argument('--repeats', type=int, default=5)
+    ap.add_argument('--device', default=None)
+    ap.add_argument('--bf16', action='store_true')
     a = ap.parse_args(argv)
     bench_mesh(a.res, a.start_res, a.fit_steps, a.repeats, a.device, torch.bfloat16 if a.bf16 else None)

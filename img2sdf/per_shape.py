@@ -36,9 +36,10 @@ class PerShapeDecoder(nn.Module):
 # %% ../nbs/05_per_shape.ipynb #63958f72
 def weight_layout(model: nn.Module = None) -> list[tuple[str, tuple, slice]]:
     "(name, shape, slice into the flat vector) for every parameter tensor, in flattening order."
-    model = model or PerShapeDecoder(); out, o = [], 0
+    model, out, o = model or PerShapeDecoder(), [], 0
     for name, p in model.named_parameters():
-        out.append((name, tuple(p.shape), slice(o, o + p.numel()))); o += p.numel()
+        out.append((name, tuple(p.shape), slice(o, o + p.numel())))
+        o += p.numel()
     return out
 
 def flatten_weights(model: nn.Module) -> torch.Tensor:
@@ -47,9 +48,10 @@ def flatten_weights(model: nn.Module) -> torch.Tensor:
 
 def load_weights(vec, model: nn.Module = None) -> nn.Module:
     "A decoder (new, or `model`) whose parameters are the vector `vec`."
-    model = model or PerShapeDecoder(); vec = torch.as_tensor(vec)
+    model, vec = model or PerShapeDecoder(), torch.as_tensor(vec)
     lay = weight_layout(model)
-    if vec.numel() != lay[-1][2].stop: raise ValueError(f"weight vector has {vec.numel()} entries, the decoder {lay[-1][2].stop}")
+    if vec.numel() != lay[-1][2].stop:
+        raise ValueError(f"weight vector has {vec.numel()} entries, the decoder {lay[-1][2].stop}")
     with torch.no_grad():
         for p, (_, shape, sl) in zip(model.parameters(), lay): p.copy_(vec[sl].reshape(shape))
     return model
@@ -101,12 +103,13 @@ def point_ids(shape_ids, step: int, n: int, n_avail: int, seed: int = 0):
 class BatchedDecoders:
     "B per-shape decoders as stacked tensors; `forward(p)` maps (B, P, 3) to (B, P)."
     def __init__(self, vecs: torch.Tensor, cfg: PerShapeConfig = None):
-        cfg = cfg or PerShapeConfig(); ref = PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)
+        cfg = cfg or PerShapeConfig()
+        ref = PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)
         self.layout, self.pe = weight_layout(ref), ref.pe.to(vecs.device)
         self.params = [vecs[:, sl].reshape(len(vecs), *shape).clone().requires_grad_() for _, shape, sl in self.layout]
 
     def forward(self, p):
-        h = self.pe(p); ps = self.params
+        h, ps = self.pe(p), self.params
         for i in range(0, len(ps), 2):
             h = torch.baddbmm(ps[i + 1][:, None], h, ps[i].transpose(1, 2))
             if i + 2 < len(ps): h = F.relu(h)
@@ -147,7 +150,10 @@ def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
         j = point_ids(ids, step, cfg.points, points.shape[1], cfg.seed)
         with _autocast(cfg, device):
             loss = train_l1(bd(points[rows, j]), sdf[rows, j], cfg.clamp).mean(1).sum()
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
     return bd.vectors()
 
 def _fit_one(init, points, sdf, sid, steps, lr, cfg, device):
@@ -158,23 +164,28 @@ def _fit_one(init, points, sdf, sid, steps, lr, cfg, device):
         j = point_ids(sid[None], step, cfg.points, len(points), cfg.seed)[0]
         with _autocast(cfg, device):
             loss = train_l1(model(points[j]), sdf[j], cfg.clamp).mean()
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
     return flatten_weights(model)
 
 def fit_decoders(points, sdf, init, cfg: PerShapeConfig = None, epochs: int = None, lr: float = None,
                  shape_ids=None, device=None, quiet: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    "Fit decoders to samples `points` (N, M, 3), `sdf` (N, M) from `init` (N, D); returns weights (N, D) and final L1 (N,)."
-    cfg = cfg or PerShapeConfig(); device = default_device(device)
+    "Fit decoders to samples `points` (N, M, 3), `sdf` (N, M) from `init` (N, D): weights (N, D) and final L1 (N,)."
+    cfg, device = cfg or PerShapeConfig(), default_device(device)
     epochs, lr = cfg.epochs if epochs is None else epochs, cfg.lr if lr is None else lr
     ids = torch.arange(len(points)) if shape_ids is None else torch.as_tensor(shape_ids)
-    steps = cfg.steps(points.shape[1], epochs); out = []
+    steps, out = cfg.steps(points.shape[1], epochs), []
     if cfg.mode == 'batched':
         for s in progress(range(0, len(points), cfg.chunk), desc='fit chunks', disable=quiet or None):
             e = slice(s, s + cfg.chunk)
-            out.append(_fit_batched(init[e].to(device), points[e].to(device), sdf[e].to(device), ids[e].to(device), steps, lr, cfg, device))
+            args = (x[e].to(device) for x in (init, points, sdf, ids))
+            out.append(_fit_batched(*args, steps, lr, cfg, device))
     elif cfg.mode == 'sequential':
         for i in progress(range(len(points)), desc='fit shapes', disable=quiet or None):
-            out.append(_fit_one(init[i].to(device), points[i].to(device), sdf[i].to(device), ids[i].to(device), steps, lr, cfg, device)[None])
+            args = (x[i].to(device) for x in (init, points, sdf, ids))
+            out.append(_fit_one(*args, steps, lr, cfg, device)[None])
     else: raise ValueError(f"mode must be 'batched' or 'sequential', not {cfg.mode!r}")
     w = torch.cat(out)
     return w, eval_l1(w, points.to(device), sdf.to(device), cfg)
@@ -190,7 +201,8 @@ def random_init(n: int, cfg: PerShapeConfig, offset: int = 0) -> torch.Tensor:
 
 def fit_anchor(points, sdf, cfg: PerShapeConfig, device=None) -> tuple[torch.Tensor, float]:
     "The warm-start anchor: one shape's samples (M, 3), (M,) fitted from a seeded random initialisation."
-    torch.manual_seed(cfg.seed); init = flatten_weights(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))[None]
+    torch.manual_seed(cfg.seed)
+    init = flatten_weights(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))[None]
     w, l = fit_decoders(points[None], sdf[None], init, cfg.replace(mode='batched', chunk=1), cfg.anchor_epochs,
                         cfg.anchor_lr, device=device, quiet=True)
     return w[0].cpu(), l.item()
@@ -202,31 +214,42 @@ def loss_stats(losses) -> dict:
                 above_0_01=int((l > 0.01).sum()), n=len(l))
 
 def fit_per_shape(samples, cfg: PerShapeConfig = None, out=None, device=None, quiet: bool = False) -> dict:
-    "Phase 1 on `samples` (an `SDFSamples`): anchor, then all fits; resumable from `out`. Returns weights, losses, names, stats."
-    cfg = cfg or PerShapeConfig(); device = default_device(device); out = Path(out) if out else None
-    n = min(cfg.n_shapes or len(samples), len(samples)); t0 = time.perf_counter()
+    """Phase 1 on `samples` (an `SDFSamples`): anchor, then all fits; resumable from `out`. Returns weights, losses,
+    names, stats."""
+    cfg, device, out = cfg or PerShapeConfig(), default_device(device), Path(out) if out else None
+    n, t0 = min(cfg.n_shapes or len(samples), len(samples)), time.perf_counter()
     pts, sdf, names = samples.points[:n], samples.sdf[:n], samples.names[:n]
     anchor_file = out/'anchor.pt' if out else None
-    if anchor_file and anchor_file.exists(): a = torch.load(anchor_file); anchor, anchor_l1 = a['weights'], a['l1']
+    if anchor_file and anchor_file.exists():
+        a = torch.load(anchor_file)
+        anchor, anchor_l1 = a['weights'], a['l1']
     else:
         anchor, anchor_l1 = fit_anchor(pts[0], sdf[0], cfg, device)
         if out: save_torch(dict(weights=anchor, l1=anchor_l1, name=names[0], config=cfg.to_dict()), anchor_file)
     if not quiet: print(f"anchor ({names[0]}): L1 {anchor_l1:.5f}", flush=True)
     ws, ls = [], []
     for s in progress(range(0, n, cfg.chunk), desc=f'fit {n} shapes ({cfg.init} init)', disable=quiet or None):
-        e = min(n, s + cfg.chunk); f = out/'chunks'/f'{cfg.init}_{s:06d}_{e:06d}.npz' if out else None
+        e = min(n, s + cfg.chunk)
+        f = out/'chunks'/f'{cfg.init}_{s:06d}_{e:06d}.npz' if out else None
         if f and f.exists():
-            z = np.load(f); ws.append(torch.from_numpy(z['weights'])); ls.append(torch.from_numpy(z['losses'])); continue
+            z = np.load(f)
+            ws.append(torch.from_numpy(z['weights']))
+            ls.append(torch.from_numpy(z['losses']))
+            continue
         init = anchor.expand(e - s, -1) if cfg.init == 'anchor' else random_init(e - s, cfg, s)
         lr = cfg.lr if cfg.init == 'anchor' else cfg.random_lr
-        w, l = fit_decoders(pts[s:e], sdf[s:e], init, cfg.replace(chunk=e - s), lr=lr, shape_ids=torch.arange(s, e), device=device, quiet=True)
-        w, l = w.float().cpu(), l.float().cpu(); ws.append(w); ls.append(l)
+        w, l = fit_decoders(pts[s:e], sdf[s:e], init, cfg.replace(chunk=e - s), lr=lr, shape_ids=torch.arange(s, e),
+                            device=device, quiet=True)
+        w, l = w.float().cpu(), l.float().cpu()
+        ws.append(w)
+        ls.append(l)
         if f: save_npz(f, weights=w.numpy(), losses=l.numpy())
     w, l = torch.cat(ws), torch.cat(ls)
     r = dict(weights=w, losses=l, names=names, anchor=anchor, anchor_l1=anchor_l1, stats=loss_stats(l),
              seconds=time.perf_counter() - t0)
     if out:
-        save_npz(out/f'weights_{cfg.init}.npz', weights=w.numpy(), losses=l.numpy(), names=np.array(names), anchor=anchor.numpy())
+        save_npz(out/f'weights_{cfg.init}.npz', weights=w.numpy(), losses=l.numpy(), names=np.array(names),
+                 anchor=anchor.numpy())
         save_json(dict(config=cfg.to_dict(), stats=r['stats'], anchor_l1=anchor_l1, seconds=r['seconds'], names=names,
                        losses=l.tolist()), out/f'fit_{cfg.init}.json')
     return r
@@ -251,13 +274,21 @@ STUDY_GEOMETRY = dict(norm_mean=13.39, norm_std=0.10, cos_mean=0.9606, cos_min=0
 @torch.no_grad()
 def weight_geometry(w, names=None, central: int = 3, ks=(10, 100, 1000, 10_000, 25_000)) -> dict:
     "The study's Diagnostic 5 statistics of weight vectors `w` (N, D)."
-    w = torch.as_tensor(w).double(); n = len(w); names = names or [f'obj_{i:04d}' for i in range(n)]
-    norms = w.norm(dim=1); u = w / norms[:, None]
+    w = torch.as_tensor(w).double()
+    n = len(w)
+    names = names or [f'obj_{i:04d}' for i in range(n)]
+    norms = w.norm(dim=1)
+    u = w / norms[:, None]
     cos = (u @ u.T)[~torch.eye(n, dtype=torch.bool)]
-    mu = w.mean(0); r = w - mu; dist = r.norm(dim=1)
-    cmu = F.cosine_similarity(w, mu[None]); top = cmu.topk(min(central, n))
-    var = r.pow(2).mean(0).sort(descending=True).values; cvar = var.cumsum(0) / var.sum()
-    ev = torch.linalg.eigvalsh(r @ r.T).flip(0).clamp(min=0); cev = ev.cumsum(0) / ev.sum()
+    mu = w.mean(0)
+    r = w - mu
+    dist = r.norm(dim=1)
+    cmu = F.cosine_similarity(w, mu[None])
+    top = cmu.topk(min(central, n))
+    var = r.pow(2).mean(0).sort(descending=True).values
+    cvar = var.cumsum(0) / var.sum()
+    ev = torch.linalg.eigvalsh(r @ r.T).flip(0).clamp(min=0)
+    cev = ev.cumsum(0) / ev.sum()
     at = lambda c, k: c[min(k, len(c)) - 1].item()
     return dict(n=n, dim=w.shape[1], norm_mean=norms.mean().item(), norm_std=norms.std().item(),
                 cos_mean=cos.mean().item(), cos_min=cos.min().item(), cos_max=cos.max().item(),
@@ -267,19 +298,24 @@ def weight_geometry(w, names=None, central: int = 3, ks=(10, 100, 1000, 10_000, 
                 dim_std_median=var.sqrt().median().item())
 
 def print_geometry(cols: dict):
-    "Diagnostic 5 side by side: `cols` maps a column title to a `weight_geometry` result; the study's column comes first."
-    S = STUDY_GEOMETRY; rows = [
+    "Diagnostic 5 side by side: `cols` maps a column title to a `weight_geometry` result; the study's column first."
+    S = STUDY_GEOMETRY
+    rows = [
         ('Mean L2 norm of weight vectors', lambda g: f"{g['norm_mean']:.2f}", f"{S['norm_mean']:.2f}"),
-        ('Std of L2 norm', lambda g: f"{g['norm_std']:.2f} ({100 * g['norm_std'] / g['norm_mean']:.1f}%)", '0.10 (0.7%)'),
+        ('Std of L2 norm', lambda g: f"{g['norm_std']:.2f} ({100 * g['norm_std'] / g['norm_mean']:.1f}%)",
+         '0.10 (0.7%)'),
         ('Mean pairwise cosine', lambda g: f"{g['cos_mean']:.4f}", f"{S['cos_mean']:.4f}"),
         ('Min / max pairwise cosine', lambda g: f"{g['cos_min']:.3f} / {g['cos_max']:.3f}", '0.927 / 1.000'),
         ('Mean distance from mean', lambda g: f"{g['dist_mean']:.2f} ({g['dist_pct']:.1f}%)", '2.64 (19.7%)'),
-        *[(f'Cos to mean, #{j + 1} most central', lambda g, j=j: f"{g['central'][j][1]:.4f} {g['central'][j][0].split()[0]}",
+        *[(f'Cos to mean, #{j + 1} most central',
+           lambda g, j=j: f"{g['central'][j][1]:.4f} {g['central'][j][0].split()[0]}",
            ['0.9951 obj_0054', '0.9951 obj_0055', '0.9950 obj_0172'][j]) for j in range(3)],
-        *[(f'Variance in top {k:,} dims', lambda g, k=k: f"{100 * g['var_dims'][k]:.1f}%", f"{100 * S['var_dims'][k]:.1f}%")
+        *[(f'Variance in top {k:,} dims', lambda g, k=k: f"{100 * g['var_dims'][k]:.1f}%",
+           f"{100 * S['var_dims'][k]:.1f}%")
           for k in S['var_dims']],
-        *[(f'Variance in top {k:,} principal directions', lambda g, k=k: f"{100 * g['var_pcs'][k]:.1f}%", '') for k in (10, 100)]]
-    w = 44; heads = ['study (976 shapes)', *cols]
+        *[(f'Variance in top {k:,} principal directions', lambda g, k=k: f"{100 * g['var_pcs'][k]:.1f}%", '')
+          for k in (10, 100)]]
+    w, heads = 44, ['study (976 shapes)', *cols]
     print(f"{'statistic':<{w}}" + ''.join(f"{h:>24}" for h in heads))
     for name, f, s in rows:
         vals = []
@@ -291,7 +327,7 @@ def print_geometry(cols: dict):
 # %% ../nbs/05_per_shape.ipynb #6939bb01
 def weights_to_mesh(vec, res: int = 128, device=None, cfg: PerShapeConfig = None, **kw):
     "Mesh (or `NoSurface`) of the per-shape decoder with weights `vec`."
-    cfg = cfg or PerShapeConfig(); device = default_device(device)
+    cfg, device = cfg or PerShapeConfig(), default_device(device)
     model = load_weights(vec, PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)).to(device).eval()
     return sdf_to_mesh(model, res=res, device=device, **kw)
 
@@ -303,7 +339,9 @@ def fit_per_shape_cli(argv=None):
     from img2sdf.deepsdf import load_samples, default_run
     ap = ArgumentParser(description=fit_per_shape_cli.__doc__)
     ap.add_argument('--data', help='prepared data folder (default: the pybullet training set)')
-    ap.add_argument('--out'); ap.add_argument('--preset', default='gpu'); ap.add_argument('--device')
+    ap.add_argument('--out')
+    ap.add_argument('--preset', default='gpu')
+    ap.add_argument('--device')
     ap.add_argument('--control', action='store_true', help='also fit the random-initialisation control set')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
@@ -311,10 +349,11 @@ def fit_per_shape_cli(argv=None):
     ds = ShapeDataset(a.data or default_root('pybullet', 'train'))
     out = Path(a.out) if a.out else default_run(f'per_shape-{a.preset}')
     samples = load_samples(ds, cfg.n_shapes, 'cpu')
-    print(f"{len(samples)} shapes of {ds.root}; {cfg.steps(samples.points.shape[1], cfg.epochs)} steps of {cfg.points} points per shape; run {out}", flush=True)
+    steps = cfg.steps(samples.points.shape[1], cfg.epochs)
+    print(f"{len(samples)} shapes of {ds.root}; {steps} steps of {cfg.points} points per shape; run {out}", flush=True)
     cols = {}
     for init in ('anchor', 'random') if a.control else ('anchor',):
-        c = cfg.replace(init=init); r = fit_per_shape(samples, c, out, a.device)
+        r = fit_per_shape(samples, cfg.replace(init=init), out, a.device)
         print_loss_stats(r['stats'], f"[{init} init, {r['seconds']:.1f} s] ")
         cols[f'{init} init ({len(r["names"])})'] = weight_geometry(r['weights'], r['names'])
     print_geometry(cols)
@@ -323,23 +362,28 @@ def fit_per_shape_cli(argv=None):
 # %% ../nbs/05_per_shape.ipynb #1ec5286c
 def bench_per_shape(n_shapes: int = 1000, n_sequential: int = 4, preset: str = 'gpu', steps: int = 50,
                     device=None, n_points: int = 200_000) -> dict:
-    "Shapes per minute of batched and sequential fits at `preset`'s step size, and the projected time of the preset's fits."
+    "Shapes per minute of batched and sequential fits at `preset`'s step size; the projected time of the preset's fits."
     from img2sdf.deepsdf import analytic_samples
-    device = default_device(device); cfg = PerShapeConfig.preset(preset)
+    device, cfg = default_device(device), PerShapeConfig.preset(preset)
     base = analytic_samples(n_points, device=device)
     reps = -(-n_shapes // len(base))
     pts, sdf = base.points.repeat(reps, 1, 1)[:n_shapes], base.sdf.repeat(reps, 1)[:n_shapes]
     init = torch.stack([flatten_weights(PerShapeDecoder())] * n_shapes).to(device)
-    full = cfg.steps(n_points, cfg.epochs); out = {}
+    full, out = cfg.steps(n_points, cfg.epochs), {}
     for mode, n in (('sequential', n_sequential), ('batched', n_shapes)):
         c = cfg.replace(mode=mode, epochs=1, steps_per_epoch=steps, eval_points=256, chunk=min(cfg.chunk, n))
-        fit_decoders(pts[:min(n, 2)], sdf[:min(n, 2)], init[:min(n, 2)], c.replace(steps_per_epoch=2), device=device, quiet=True)
+        two = slice(min(n, 2))                          # a warm-up
+        fit_decoders(pts[two], sdf[two], init[two], c.replace(steps_per_epoch=2), device=device, quiet=True)
         if device.type == 'cuda': torch.cuda.synchronize()
-        t = time.perf_counter(); fit_decoders(pts[:n], sdf[:n], init[:n], c, device=device, quiet=True)
+        t = time.perf_counter()
+        fit_decoders(pts[:n], sdf[:n], init[:n], c, device=device, quiet=True)
         if device.type == 'cuda': torch.cuda.synchronize()
-        dt = time.perf_counter() - t; per_shape = dt / n * full / steps
-        out[mode] = dict(shapes=n, steps=steps, seconds=dt, shapes_per_min=60 / per_shape, projected_s=per_shape * n_shapes)
-        print(f"{mode:>10}: {n} shapes x {steps} steps in {dt:.2f} s -> {60 / per_shape:,.1f} shapes/min at {full} steps "
+        dt = time.perf_counter() - t
+        per_shape = dt / n * full / steps
+        out[mode] = dict(shapes=n, steps=steps, seconds=dt, shapes_per_min=60 / per_shape,
+                         projected_s=per_shape * n_shapes)
+        print(f"{mode:>10}: {n} shapes x {steps} steps in {dt:.2f} s -> {60 / per_shape:,.1f} shapes/min "
+              f"at {full} steps "
               f"({preset}); {n_shapes} shapes: {per_shape * n_shapes:,.0f} s", flush=True)
     print(f"batched / sequential: {out['batched']['shapes_per_min'] / out['sequential']['shapes_per_min']:.1f}x")
     return out
@@ -348,7 +392,10 @@ def bench_per_shape(n_shapes: int = 1000, n_sequential: int = 4, preset: str = '
 def bench_per_shape_cli(argv=None):
     "Console script `img2sdf_bench_per_shape`."
     ap = ArgumentParser(description=bench_per_shape.__doc__)
-    ap.add_argument('--n_shapes', type=int, default=1000); ap.add_argument('--n_sequential', type=int, default=4)
-    ap.add_argument('--preset', default='gpu'); ap.add_argument('--steps', type=int, default=50); ap.add_argument('--device')
+    ap.add_argument('--n_shapes', type=int, default=1000)
+    ap.add_argument('--n_sequential', type=int, default=4)
+    ap.add_argument('--preset', default='gpu')
+    ap.add_argument('--steps', type=int, default=50)
+    ap.add_argument('--device')
     a = ap.parse_args(argv)
     bench_per_shape(a.n_shapes, a.n_sequential, a.preset, a.steps, a.device)

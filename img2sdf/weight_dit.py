@@ -16,8 +16,8 @@ from .core import Config, default_device, save_json, load_json, progress, Argume
 from .geometry import n_params
 from .diffusion import Diffusion
 from .per_shape import load_per_shape, weight_geometry
-from .latent_dit import (LatentDiTConfig, LatentData, paired_features, make_dit, train_latent_dit, sample_latents, sample_views,
-                                rank_latent, print_rank, recall, print_recall, to_tokens)
+from .latent_dit import (LatentDiTConfig, LatentData, paired_features, make_dit, train_latent_dit,
+                                sample_latents, sample_views, rank_latent, print_rank, recall, print_recall, to_tokens)
 
 # %% auto #0
 __all__ = ['STUDY_DIAG4', 'WeightDiTConfig', 'weight_data', 'standardize', 'n_floored', 'diagnostic1', 'attractors',
@@ -41,17 +41,19 @@ class WeightDiTConfig(LatentDiTConfig):
     log_every: int = 500
     checkpoint_every: int = 2500
     presets = {'paper': {}, 'phase6': dict(k_max=1),
-               'phase8': dict(standardize=False, steps=5000), 'phase9': dict(standardize=False, steps=5000, cfg_dropout=0.0, pose_dropout=0.0),
+               'phase8': dict(standardize=False, steps=5000),
+               'phase9': dict(standardize=False, steps=5000, cfg_dropout=0.0, pose_dropout=0.0),
                'eps': dict(prediction='eps', steps=5000),
                'gpu': dict(amp='bf16', graph=True, n_shapes=0),
-               'tiny': dict(d_model=64, depth=2, heads=4, steps=200, batch=8, lr=1e-3, log_every=50, checkpoint_every=100,
-                            ddim_steps=10, n_shapes=0)}
+               'tiny': dict(d_model=64, depth=2, heads=4, steps=200, batch=8, lr=1e-3, log_every=50,
+                            checkpoint_every=100, ddim_steps=10, n_shapes=0)}
     ablations = ('paper', 'phase8', 'phase9', 'eps')
 
 # %% ../nbs/06_weight_dit.ipynb #7b034371
 def weight_data(per_shape_run, features_path, cfg: WeightDiTConfig = None) -> LatentData:
     "Phase 1 weights paired with a feature cache by shape name, standardised per `cfg`."
-    cfg = cfg or WeightDiTConfig(); ps = load_per_shape(per_shape_run); names = [n.split()[0] for n in ps['names']]
+    cfg, ps = cfg or WeightDiTConfig(), load_per_shape(per_shape_run)
+    names = [n.split()[0] for n in ps['names']]
     feats, poses, encoder = paired_features(names, features_path, per_shape_run)
     n = min(cfg.n_shapes or len(names), len(names))
     return standardize(ps['weights'][:n].float(), feats[:n], poses, names[:n], encoder, cfg)
@@ -70,23 +72,26 @@ def n_floored(w, floor: float = 1e-4) -> int:
 @torch.no_grad()
 def diagnostic1(model, data: LatentData, ids, cfg: WeightDiTConfig, k_views: int = 8, seed: int = 0) -> dict:
     "For training shapes `ids`: cos(pred, true), top-5 nearest training vectors, and the shapes that recur at the top."
-    dev = next(model.parameters()).device; ids = torch.as_tensor(ids, device=dev)
+    dev = next(model.parameters()).device
+    ids = torch.as_tensor(ids, device=dev)
     f, p, pad = sample_views(data.to(dev), ids, k_views, k_views, torch.Generator(dev).manual_seed(seed))
     pred = sample_latents(model, data, f, p, pad, cfg, seed).cpu()
     ranks = {data.names[i]: rank_latent(pred[j], data.latents, data.names, true=i) for j, i in enumerate(ids.tolist())}
     return dict(ranks=ranks, attractors=attractors(ranks, data.latents, data.names), k_views=k_views)
 
 def attractors(ranks: dict, latents, names, top: int = 5) -> list:
-    "Shapes in the top-`top` list of at least half the inputs, other than the input itself, with their cosine to the mean."
+    "Shapes in the top-`top` list of at least half the inputs, other than the input itself; their cosine to the mean."
     from collections import Counter
     c = Counter(n for q, r in ranks.items() for n, _ in r['top'][:top] if n != q)
-    mu = latents.float().mean(0); cmu = F.cosine_similarity(latents.float(), mu[None])
+    mu = latents.float().mean(0)
+    cmu = F.cosine_similarity(latents.float(), mu[None])
     return [(n, k, cmu[names.index(n)].item()) for n, k in c.most_common() if k >= max(2, len(ranks) / 2)]
 
 def print_diagnostic1(d: dict):
     for name, r in d['ranks'].items(): print_rank(name, r, d['k_views'])
     if d['attractors']:
-        print("recurring nearest shapes (attractors): " + ', '.join(f"{n} in {k} lists, cos to mean {c:.4f}" for n, k, c in d['attractors']))
+        found = ', '.join(f"{n} in {k} lists, cos to mean {c:.4f}" for n, k, c in d['attractors'])
+        print("recurring nearest shapes (attractors): " + found)
     else: print("no shape recurs in the top-5 lists of half the inputs: no attractor cluster")
 
 # %% ../nbs/06_weight_dit.ipynb #96314740
@@ -96,22 +101,26 @@ STUDY_DIAG4 = {0: (0.9999, 0.18912, 2164.16), 50: (0.9711, 0.18286, 6.13), 100: 
                450: (0.0231, 0.19252, 0.005)}
 
 @torch.no_grad()
-def diagnostic4(model, data: LatentData, cfg: WeightDiTConfig, ts=tuple(range(0, 500, 50)), n: int = 256, seed: int = 0) -> dict:
+def diagnostic4(model, data: LatentData, cfg: WeightDiTConfig, ts=tuple(range(0, 500, 50)), n: int = 256,
+                seed: int = 0) -> dict:
     "x0 MSE and implied ε MSE (standardised space) at timesteps `ts`, over `n` random (shape, views, noise) draws."
-    dev = next(model.parameters()).device; d = data.to(dev); diff = Diffusion(cfg.T, cfg.prediction)
-    g = torch.Generator(dev).manual_seed(seed); z = to_tokens((d.latents - d.mean) / d.std, cfg.n_tokens)
+    dev = next(model.parameters()).device
+    d, diff = data.to(dev), Diffusion(cfg.T, cfg.prediction)
+    g, z = torch.Generator(dev).manual_seed(seed), to_tokens((d.latents - d.mean) / d.std, cfg.n_tokens)
     ids = torch.randint(0, len(z), (n,), device=dev, generator=g)
     f, p, pad = sample_views(d, ids, cfg.k_min, cfg.k_max, g)
-    noise = torch.randn(n, *z.shape[1:], device=dev, generator=g); out = {}
+    noise, out = torch.randn(n, *z.shape[1:], device=dev, generator=g), {}
     for t in ts:
-        tt = torch.full((n,), t, device=dev); x0 = z[ids]; xt = diff.q_sample(x0, tt, noise)
-        res = torch.cat([model(xt[s:s + 64], tt[s:s + 64], f[s:s + 64], p[s:s + 64], pad[s:s + 64]) for s in range(0, n, 64)])
+        tt, x0 = torch.full((n,), t, device=dev), z[ids]
+        xt = diff.q_sample(x0, tt, noise)
+        res = torch.cat([model(*(x[s:s + 64] for x in (xt, tt, f, p, pad))) for s in range(0, n, 64)])
         x0h, eh = diff.split(xt, tt, res)
         out[t] = (diff.alpha_bar[t].item(), F.mse_loss(x0h, x0).item(), F.mse_loss(eh, noise).item())
     return out
 
 def print_diagnostic4(ours: dict):
-    print(f"{'t':>5}{'alpha_bar':>11}{'study MSE(x0)':>15}{'study MSE(eps)':>16}{'ours MSE(x0)':>14}{'ours MSE(eps)':>15}")
+    print(f"{'t':>5}{'alpha_bar':>11}{'study MSE(x0)':>15}{'study MSE(eps)':>16}{'ours MSE(x0)':>14}"
+          f"{'ours MSE(eps)':>15}")
     for t, (ab, x0, e) in ours.items():
         s = STUDY_DIAG4.get(t, (float('nan'),) * 3)
         print(f"{t:>5}{ab:>11.4f}{s[1]:>15.5f}{s[2]:>16.2f}{x0:>14.5f}{e:>15.3f}")
@@ -121,24 +130,30 @@ def probe_ids(names, wanted=('obj_0000', 'obj_0050', 'obj_0100', 'obj_0119')) ->
     ids = [names.index(n) for n in wanted if n in names]
     return ids if len(ids) == len(wanted) else list(range(min(4, len(names))))
 
-def weight_dit_runs(per_shape_run, features_path, presets, out, device=None, k_views: int = 8, overrides=(), quiet: bool = False) -> dict:
+def weight_dit_runs(per_shape_run, features_path, presets, out, device=None, k_views: int = 8, overrides=(),
+                    quiet: bool = False) -> dict:
     "Train each preset of `presets` and run Diagnostics 1 and 4 on it; results per preset, also saved under `out`."
     res = {}
     for name in presets:
-        cfg = WeightDiTConfig.preset(name).override(*overrides); data = weight_data(per_shape_run, features_path, cfg)
-        if not quiet: print(f"== {name}: {len(data.names)} shapes, {n_floored(data.latents, cfg.std_floor)} dimensions below the std floor", flush=True)
+        cfg = WeightDiTConfig.preset(name).override(*overrides)
+        data = weight_data(per_shape_run, features_path, cfg)
+        floored = n_floored(data.latents, cfg.std_floor)
+        if not quiet:
+            print(f"== {name}: {len(data.names)} shapes, {floored} dimensions below the std floor", flush=True)
         model, log = train_latent_dit(data, cfg, Path(out)/name, device, quiet=quiet)
-        d1 = diagnostic1(model, data, probe_ids(data.names), cfg, k_views); d4 = diagnostic4(model, data, cfg)
-        res[name] = dict(loss=log['train'][-1]['loss_ema'], seconds=log['train'][-1]['time'], steps=cfg.steps, d1=d1, d4=d4,
-                         n_floored=n_floored(data.latents, cfg.std_floor), n_shapes=len(data.names))
+        d1 = diagnostic1(model, data, probe_ids(data.names), cfg, k_views)
+        d4 = diagnostic4(model, data, cfg)
+        res[name] = dict(loss=log['train'][-1]['loss_ema'], seconds=log['train'][-1]['time'], steps=cfg.steps, d1=d1,
+                         d4=d4, n_floored=floored, n_shapes=len(data.names))
         save_json(res[name], Path(out)/name/'diagnostics.json')
     return res
 
 def print_ablations(res: dict):
-    print(f"{'run':<10}{'steps':>7}{'loss EMA':>10}{'cos(pred,true)':>16}{'true is #1':>12}{'MSE(x0) t=0':>13}  attractors")
+    print(f"{'run':<10}{'steps':>7}{'loss EMA':>10}{'cos(pred,true)':>16}{'true is #1':>12}{'MSE(x0) t=0':>13}"
+          "  attractors")
     for name, r in res.items():
         rk = r['d1']['ranks'].values()
-        cos = np.mean([x['cos_true'] for x in rk]); first = np.mean([x['rank_true'] == 1 for x in rk])
+        cos, first = np.mean([x['cos_true'] for x in rk]), np.mean([x['rank_true'] == 1 for x in rk])
         att = ', '.join(n for n, _, _ in r['d1']['attractors']) or '-'
         print(f"{name:<10}{r['steps']:>7}{r['loss']:>10.4f}{cos:>16.4f}{first:>12.0%}{r['d4'][0][1]:>13.4f}  {att}")
 
@@ -151,14 +166,21 @@ def train_weight_dit_cli(argv=None):
     ap = ArgumentParser(description=train_weight_dit_cli.__doc__)
     ap.add_argument('--per_shape', help='Phase 1 run (default: <data home>/runs/per_shape-gpu)')
     ap.add_argument('--features', help='feature cache (default: that of the pybullet training set)')
-    ap.add_argument('--preset', default='gpu'); ap.add_argument('--ablations', action='store_true', help='run paper, phase8, phase9 and eps')
-    ap.add_argument('--out'); ap.add_argument('--device'); ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--preset', default='gpu')
+    ap.add_argument('--ablations', action='store_true', help='run paper, phase8, phase9 and eps')
+    ap.add_argument('--out')
+    ap.add_argument('--device')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     presets = WeightDiTConfig.ablations if a.ablations else (a.preset,)
     out = Path(a.out) if a.out else default_run('weight_dit')
-    res = weight_dit_runs(a.per_shape or default_run('per_shape-gpu'), a.features or _features_file(default_root('pybullet', 'train')),
-                          presets, out, a.device, overrides=a.set)
+    features = a.features or _features_file(default_root('pybullet', 'train'))
+    per_shape = a.per_shape or default_run('per_shape-gpu')
+    res = weight_dit_runs(per_shape, features, presets, out, a.device, overrides=a.set)
     for name, r in res.items():
         print(f"\n== {name}: Diagnostic 1 ({r['n_shapes']} shapes, {r['n_floored']} dimensions below the std floor)")
-        print_diagnostic1(r['d1']); print(f"== {name}: Diagnostic 4"); print_diagnostic4(r['d4'])
-    print(); print_ablations(res)
+        print_diagnostic1(r['d1'])
+        print(f"== {name}: Diagnostic 4")
+        print_diagnostic4(r['d4'])
+    print()
+    print_ablations(res)

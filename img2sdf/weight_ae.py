@@ -51,28 +51,36 @@ def _mlp(dims):
 class WeightAE(nn.Module):
     "MLP autoencoder of weight residuals: D -> hidden x n_hidden -> latent_dim, mirrored back."
     def __init__(self, dim: int, cfg: WeightAEConfig = None):
-        super().__init__(); cfg = cfg or WeightAEConfig()
+        super().__init__()
+        cfg = cfg or WeightAEConfig()
         h = [cfg.hidden] * cfg.n_hidden
         self.encoder, self.decoder = _mlp([dim, *h, cfg.latent_dim]), _mlp([cfg.latent_dim, *h, dim])
     def forward(self, r): return self.decoder(self.encoder(r))
 
 # %% ../nbs/07_weight_ae.ipynb #70eedf0e
-def train_weight_ae(w, cfg: WeightAEConfig = None, device=None, quiet: bool = False) -> tuple[WeightAE, torch.Tensor, dict]:
+def train_weight_ae(w, cfg: WeightAEConfig = None, device=None,
+                    quiet: bool = False) -> tuple[WeightAE, torch.Tensor, dict]:
     "Train on weight vectors `w` (N, D); returns the model, the population mean and the loss log."
-    cfg = cfg or WeightAEConfig(); device = default_device(device); seed_everything(cfg.seed)
-    w = torch.as_tensor(w).float().to(device); mean = w.mean(0); r = w - mean
+    cfg, device = cfg or WeightAEConfig(), default_device(device)
+    seed_everything(cfg.seed)
+    w = torch.as_tensor(w).float().to(device)
+    mean = w.mean(0)
+    r = w - mean
     model = WeightAE(w.shape[1], cfg).to(device)
     fused = dict(fused=True) if device.type == 'cuda' else {}
     opt = torch.optim.Adam(model.parameters(), cfg.lr, **fused)
-    steps_per_epoch = math.ceil(len(w) / cfg.batch); total = cfg.epochs * steps_per_epoch
+    total = cfg.epochs * math.ceil(len(w) / cfg.batch)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
-    g = torch.Generator(device).manual_seed(cfg.seed); log, t0 = [], time.perf_counter()
+    g, log, t0 = torch.Generator(device).manual_seed(cfg.seed), [], time.perf_counter()
     for epoch in progress(range(cfg.epochs), desc='weight AE', disable=quiet or None):
         tot = torch.zeros((), device=device)
         for ids in torch.randperm(len(w), device=device, generator=g).split(cfg.batch):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16'):
                 loss = F.mse_loss(model(r[ids]).float(), r[ids])
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
             tot += loss.detach() * len(ids)
         if (epoch + 1) % max(1, cfg.epochs // 20) == 0 or epoch + 1 == cfg.epochs:
             log.append(dict(epoch=epoch + 1, mse=(tot / len(w)).item(), time=time.perf_counter() - t0))
@@ -81,7 +89,8 @@ def train_weight_ae(w, cfg: WeightAEConfig = None, device=None, quiet: bool = Fa
 @torch.no_grad()
 def reconstruct(model: WeightAE, mean, w) -> tuple[torch.Tensor, torch.Tensor]:
     "Reconstructed weight vectors and latents of `w`."
-    dev = next(model.parameters()).device; w = torch.as_tensor(w).float().to(dev)
+    dev = next(model.parameters()).device
+    w = torch.as_tensor(w).float().to(dev)
     z = model.encoder(w - mean.to(dev))
     return (model.decoder(z) + mean.to(dev)).cpu(), z.cpu()
 
@@ -92,7 +101,7 @@ STUDY_AE = {128: dict(mse=2.28e-5, cos_mean=0.9965, cos_min=0.9921, latent_cos=0
 def weight_metrics(w, rec, z) -> dict:
     "MSE, cos(rec, true) per shape (mean, min) and mean pairwise latent cosine."
     w, rec, z = (torch.as_tensor(x).double() for x in (w, rec, z))
-    cos = F.cosine_similarity(rec, w, dim=1); u = F.normalize(z, dim=1)
+    cos, u = F.cosine_similarity(rec, w, dim=1), F.normalize(z, dim=1)
     lc = (u @ u.T)[~torch.eye(len(z), dtype=torch.bool)]
     return dict(mse=F.mse_loss(rec, w).item(), cos=cos.tolist(), cos_mean=cos.mean().item(), cos_min=cos.min().item(),
                 latent_cos=lc.mean().item() if len(z) > 1 else float('nan'))
@@ -104,22 +113,27 @@ def decoder_meshes(w, res: int = 128, device=None, cfg: PerShapeConfig = None) -
 
 @torch.no_grad()
 def shape_metrics(w_true, w_rec, points, sdf_true=None, res: int = 128, n_surface: int = 30_000, device=None,
-                  cfg: PerShapeConfig = None, keep_meshes: bool = False, true_meshes=None, workers: int = 0) -> list[dict]:
-    "Per shape: SDF L1 and range of the reconstruction, and its mesh scored against the original decoder's mesh (`true_meshes`)."
-    cfg = cfg or PerShapeConfig(); device = default_device(device); out = []
-    true_meshes = true_meshes or decoder_meshes(w_true, res, device, cfg); dec = PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)
+                  cfg: PerShapeConfig = None, keep_meshes: bool = False, true_meshes=None,
+                  workers: int = 0) -> list[dict]:
+    """Per shape: SDF L1 and range of the reconstruction, and its mesh scored against the original decoder's mesh
+    (`true_meshes`)."""
+    cfg, device, out = cfg or PerShapeConfig(), default_device(device), []
+    true_meshes = true_meshes or decoder_meshes(w_true, res, device, cfg)
+    dec = PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)
     for i in progress(range(len(w_true)), desc='reconstructions', disable=None):
         p = torch.as_tensor(points[i]).float().to(device)
         s_true, s_rec = load_weights(w_true[i], dec).to(device)(p), load_weights(w_rec[i], dec).to(device)(p)
         m_rec = weights_to_mesh(w_rec[i], res, device, cfg)
         r = dict(sdf_l1=clamped_l1(s_rec, s_true, cfg.clamp).mean().item(), sdf_min=s_rec.min().item(),
                  sdf_max=s_rec.max().item(), has_surface=bool(m_rec), mesh_rec=m_rec)
-        if sdf_true is not None: r['gt_l1'] = clamped_l1(s_rec, torch.as_tensor(sdf_true[i]).float().to(device), cfg.clamp).mean().item()
+        if sdf_true is not None:
+            r['gt_l1'] = clamped_l1(s_rec, torch.as_tensor(sdf_true[i]).float().to(device), cfg.clamp).mean().item()
         out.append(r)
     scored = [i for i, m in enumerate(true_meshes) if m]
     for j in range(0, len(scored), 256):      # in chunks: meshes cross to the scoring processes
         ids = scored[j:j + 256]
-        for i, m in zip(ids, mesh_metrics_many([(out[i]['mesh_rec'], true_meshes[i]) for i in ids], workers, n=n_surface)):
+        pairs = [(out[i]['mesh_rec'], true_meshes[i]) for i in ids]
+        for i, m in zip(ids, mesh_metrics_many(pairs, workers, n=n_surface)):
             out[i] |= {k: float(v) for k, v in m.items()}
     for r, m in zip(out, true_meshes):
         if keep_meshes: r['mesh_true'] = m
@@ -131,30 +145,36 @@ def _rank(x): return np.argsort(np.argsort(x))
 
 def correlation(x, y) -> dict:
     "Pearson and Spearman correlation over the finite pairs."
-    x, y = np.asarray(x, float), np.asarray(y, float); ok = np.isfinite(x) & np.isfinite(y)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3: return dict(pearson=float('nan'), spearman=float('nan'), n=int(ok.sum()))
     x, y = x[ok], y[ok]
-    return dict(pearson=float(np.corrcoef(x, y)[0, 1]), spearman=float(np.corrcoef(_rank(x), _rank(y))[0, 1]), n=int(ok.sum()))
+    return dict(pearson=float(np.corrcoef(x, y)[0, 1]), spearman=float(np.corrcoef(_rank(x), _rank(y))[0, 1]),
+                n=int(ok.sum()))
 
 def numbers_vs_meshes_figure(cos, sm, title: str = ''):
     "Scatter of cos(rec, true) against Chamfer-L1 (shapes without a surface marked at the top)."
     import matplotlib.pyplot as plt
-    cos = np.asarray(cos); ch = np.array([r.get('chamfer_l1', np.nan) for r in sm])
-    ok = np.isfinite(ch); c = correlation(cos, ch)
+    cos, ch = np.asarray(cos), np.array([r.get('chamfer_l1', np.nan) for r in sm])
+    ok, c = np.isfinite(ch), correlation(cos, ch)
     fig, ax = plt.subplots(figsize=(5.5, 4), dpi=90)
     ax.scatter(cos[ok], ch[ok], s=10, alpha=0.6, label='mesh extracted')
     if (~ok).any():
         top = np.nanmax(ch) * 1.15 if ok.any() else 1.0
         ax.scatter(cos[~ok], np.full((~ok).sum(), top), marker='x', color='C3', label='no zero crossing')
-    ax.set_xlabel('cos(rec, true) in weight space'); ax.set_ylabel('Chamfer-L1 to the original decoder\'s mesh')
+    ax.set(xlabel='cos(rec, true) in weight space', ylabel="Chamfer-L1 to the original decoder's mesh")
     ax.set_title(f"{title}Pearson {c['pearson']:.2f}, Spearman {c['spearman']:.2f} (n={c['n']})", fontsize=9)
-    ax.legend(fontsize=8); fig.tight_layout()
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 def gallery(w_true, w_rec, sm, names, k: int = 3, res: int = 128, device=None, **kw):
-    "Originals (top) and reconstructions (bottom) of the `k` best and `k` worst shapes by Chamfer-L1 (no surface counts as worst)."
-    ch = np.array([r.get('chamfer_l1', np.nan) for r in sm]); ch = np.where(np.isfinite(ch), ch, np.inf)
-    order = np.argsort(ch, kind='stable'); ids = list(order[:k]) + list(order[::-1][:k])
+    """Originals (top) and reconstructions (bottom) of the `k` best and `k` worst shapes by Chamfer-L1 (no surface
+    counts as worst)."""
+    ch = np.array([r.get('chamfer_l1', np.nan) for r in sm])
+    ch = np.where(np.isfinite(ch), ch, np.inf)
+    order = np.argsort(ch, kind='stable')
+    ids = list(order[:k]) + list(order[::-1][:k])
     ms = [weights_to_mesh(w_true[i], res, device) for i in ids] + [weights_to_mesh(w_rec[i], res, device) for i in ids]
     lab = lambda i: names[i].split()[0]
     titles = [f"{lab(i)} original" for i in ids] + [f"{lab(i)} AE, CD {ch[i]:.3f}" for i in ids]
@@ -164,9 +184,11 @@ def gallery(w_true, w_rec, sm, names, k: int = 3, res: int = 128, device=None, *
 @torch.no_grad()
 def sensitivity(w, err_rms: dict, points, shapes=None, res: int = 128, trials: int = 3, device=None, seed: int = 0,
                 cfg: PerShapeConfig = None, n_surface: int = 30_000) -> list[dict]:
-    "Per parameter group: mean |ΔSDF| near the surface, Chamfer-L1 to the unperturbed mesh and the share of meshes lost; first the sampling floor."
-    cfg = cfg or PerShapeConfig(); device = default_device(device); g = torch.Generator().manual_seed(seed)
-    shapes = range(len(w)) if shapes is None else shapes; lay = weight_layout(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))
+    """Per parameter group: mean |ΔSDF| near the surface, Chamfer-L1 to the unperturbed mesh and the share of meshes
+    lost; first the sampling floor."""
+    cfg, device, g = cfg or PerShapeConfig(), default_device(device), torch.Generator().manual_seed(seed)
+    shapes = range(len(w)) if shapes is None else shapes
+    lay = weight_layout(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))
     groups = [(n, sl) for n, _, sl in lay] + [('all', slice(0, lay[-1][2].stop))]
     base = {i: weights_to_mesh(w[i], res, device, cfg) for i in shapes}
     floor = [sampling_floor(m, n_surface)['chamfer_l1'] for m in base.values() if m]
@@ -176,9 +198,12 @@ def sensitivity(w, err_rms: dict, points, shapes=None, res: int = 128, trials: i
         dsdf, ch, lost = [], [], 0
         for i in shapes:
             f0 = load_weights(w[i], PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)).to(device)
-            p = torch.as_tensor(points[i]).float().to(device); s0 = f0(p); near = s0.abs() < 0.05
+            p = torch.as_tensor(points[i]).float().to(device)
+            s0 = f0(p)
+            near = s0.abs() < 0.05
             for _ in range(trials):
-                v = w[i].clone(); v[sl] += err_rms[name] * torch.randn(v[sl].shape, generator=g)
+                v = w[i].clone()
+                v[sl] += err_rms[name] * torch.randn(v[sl].shape, generator=g)
                 f1 = load_weights(v, PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)).to(device)
                 dsdf.append((f1(p) - s0)[near].abs().mean().item())
                 m = weights_to_mesh(v, res, device, cfg)
@@ -191,14 +216,16 @@ def sensitivity(w, err_rms: dict, points, shapes=None, res: int = 128, trials: i
 
 def group_error(w, rec, cfg: PerShapeConfig = None) -> dict:
     "RMS reconstruction error of every parameter group, and of the whole vector ('all')."
-    cfg = cfg or PerShapeConfig(); d = (torch.as_tensor(rec) - torch.as_tensor(w)).double()
+    cfg, d = cfg or PerShapeConfig(), (torch.as_tensor(rec) - torch.as_tensor(w)).double()
     lay = weight_layout(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))
     return {n: d[:, sl].pow(2).mean().sqrt().item() for n, _, sl in lay} | {'all': d.pow(2).mean().sqrt().item()}
 
 def print_sensitivity(rows):
-    print(f"{'group':<22}{'size':>7}{'AE error (RMS)':>16}{'mean |dSDF| near surface':>26}{'Chamfer-L1':>12}{'meshes lost':>13}")
+    print(f"{'group':<22}{'size':>7}{'AE error (RMS)':>16}{'mean |dSDF| near surface':>26}{'Chamfer-L1':>12}"
+          f"{'meshes lost':>13}")
     for r in rows:
-        print(f"{r['group']:<22}{r['size']:>7}{r['err_rms']:>16.2e}{r['dsdf_near']:>26.2e}{r['chamfer_l1']:>12.4f}{r['lost']:>13.0%}")
+        print(f"{r['group']:<22}{r['size']:>7}{r['err_rms']:>16.2e}{r['dsdf_near']:>26.2e}{r['chamfer_l1']:>12.4f}"
+              f"{r['lost']:>13.0%}")
 
 # %% ../nbs/07_weight_ae.ipynb #49e7d6f0
 def print_ae_table(results: dict):
@@ -208,24 +235,29 @@ def print_ae_table(results: dict):
     dims = list(results)
     print(f"{'metric':<34}" + ''.join(f"{f'study {d}':>14}{f'ours {d}':>14}" for d in dims))
     for name, k, f in rows:
-        print(f"{name:<34}" + ''.join(f"{f.format(STUDY_AE[d][k]) if d in STUDY_AE else '-':>14}{f.format(results[d]['weights'][k]):>14}" for d in dims))
-    for name, key, f in (('SDF L1 to the original decoder (median)', 'sdf_l1', '{:.4f}'), ('Chamfer-L1 (median)', 'chamfer_l1', '{:.4f}'),
-                         ('F-score@1% (median)', 'fscore', '{:.3f}'), ('IoU (median)', 'iou', '{:.3f}')):
+        study = lambda d: f.format(STUDY_AE[d][k]) if d in STUDY_AE else '-'
+        print(f"{name:<34}" + ''.join(f"{study(d):>14}{f.format(results[d]['weights'][k]):>14}" for d in dims))
+    for name, key, f in (('SDF L1 to the original decoder (median)', 'sdf_l1', '{:.4f}'),
+                         ('Chamfer-L1 (median)', 'chamfer_l1', '{:.4f}'), ('F-score@1% (median)', 'fscore', '{:.3f}'),
+                         ('IoU (median)', 'iou', '{:.3f}')):
         vals = [np.nanmedian([r.get(key, np.nan) for r in results[d]['shapes']]) for d in dims]
         print(f"{name:<34}" + ''.join(f"{'-':>14}{f.format(v):>14}" for v in vals))
-    print(f"{'shapes with no zero crossing':<34}" + ''.join(f"{'-':>14}{sum(not r['has_surface'] for r in results[d]['shapes']):>14}" for d in dims))
+    lost = [sum(not r['has_surface'] for r in results[d]['shapes']) for d in dims]
+    print(f"{'shapes with no zero crossing':<34}" + ''.join(f"{'-':>14}{n:>14}" for n in lost))
     for d in dims:
         for i, r in enumerate(results[d]['shapes']):
             if not r['has_surface']:
-                print(f"  latent {d}, shape {i}: no zero crossing, SDF in [{r['sdf_min']:.4f}, {r['sdf_max']:.4f}], cos(rec, true) {results[d]['weights']['cos'][i]:.4f}")
+                print(f"  latent {d}, shape {i}: no zero crossing, SDF in [{r['sdf_min']:.4f}, {r['sdf_max']:.4f}], "
+                      f"cos(rec, true) {results[d]['weights']['cos'][i]:.4f}")
 
-def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=None, res: int = 128, probe_shapes: int = 16,
-                    device=None, points=None, quiet: bool = False) -> dict:
-    "Phase 10 on a Phase 1 result `ps` (weights, names): train, evaluate in weight, SDF and mesh space, probe; save to `out`."
-    device = default_device(device); out = Path(out) if out else None; w = ps["weights"].float(); results, true = {}, None
+def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=None, res: int = 128,
+                    probe_shapes: int = 16, device=None, points=None, quiet: bool = False) -> dict:
+    "Phase 10 on a Phase 1 result `ps` (weights, names): train, evaluate in weight, SDF and mesh space, probe; save."
+    device, out, w = default_device(device), Path(out) if out else None, ps["weights"].float()
+    results, true = {}, None
     if points is None: points = 2 * torch.rand(len(w), 16_384, 3, generator=torch.Generator().manual_seed(0)) - 1
     for d in latent_dims:
-        c = cfg.replace(latent_dim=d); t0 = time.perf_counter()
+        c, t0 = cfg.replace(latent_dim=d), time.perf_counter()
         if out and (out/f'ae_{d}.json').exists() and (out/f'ae_{d}.pt').exists():     # finished by an earlier run ...
             prev = load_json(out/f'ae_{d}.json')
             if prev['log']['config'] == c.to_dict():                                      # ... with this config
@@ -233,17 +265,22 @@ def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=N
                 if not quiet: print(f"latent_dim {d}: finished earlier, kept ({out/f'ae_{d}.json'})", flush=True)
                 continue
         ae, mean, log = train_weight_ae(w, c, device, quiet)
-        rec, z = reconstruct(ae, mean, w); wm = weight_metrics(w, rec, z)
+        rec, z = reconstruct(ae, mean, w)
+        wm = weight_metrics(w, rec, z)
         true = true or decoder_meshes(w, res, device)
         sm = shape_metrics(w, rec, points, res=res, device=device, true_meshes=true)
-        results[d] = dict(weights=wm, shapes=sm, log=log, seconds=time.perf_counter() - t0,
-                          correlation=correlation(wm['cos'], [r.get('chamfer_l1', np.nan) for r in sm]), group_error=group_error(w, rec))
-        if not quiet: print(f"latent_dim {d}: {time.perf_counter() - t0:.1f} s, final MSE {log['train'][-1]['mse']:.2e}", flush=True)
+        corr = correlation(wm['cos'], [r.get('chamfer_l1', np.nan) for r in sm])
+        results[d] = dict(weights=wm, shapes=sm, log=log, seconds=time.perf_counter() - t0, correlation=corr,
+                          group_error=group_error(w, rec))
+        if not quiet:
+            mse = log['train'][-1]['mse']
+            print(f"latent_dim {d}: {time.perf_counter() - t0:.1f} s, final MSE {mse:.2e}", flush=True)
         if out:
-            save_json(results[d], out/f'ae_{d}.json'); save_torch(dict(model=ae.state_dict(), mean=mean, config=c.to_dict()), out/f'ae_{d}.pt')
+            save_json(results[d], out/f'ae_{d}.json')
+            save_torch(dict(model=ae.state_dict(), mean=mean, config=c.to_dict()), out/f'ae_{d}.pt')
             numbers_vs_meshes_figure(wm['cos'], sm, f'latent {d}: ').savefig(out/f'numbers_vs_meshes_{d}.png')
             gallery(w, rec, sm, ps['names'], res=res, device=device).savefig(out/f'gallery_{d}.png')
-    d0 = latent_dims[0]; k = min(probe_shapes, len(w))
+    d0, k = latent_dims[0], min(probe_shapes, len(w))
     results['sensitivity'] = sensitivity(w, results[d0]['group_error'], points, range(k), res=res, device=device)
     if out: save_json(results['sensitivity'], out/'sensitivity.json')
     return results
@@ -254,18 +291,24 @@ def train_weight_ae_cli(argv=None):
     from img2sdf.deepsdf import default_run
     ap = ArgumentParser(description=train_weight_ae_cli.__doc__)
     ap.add_argument('--per_shape', help='Phase 1 run folder (default: <data home>/runs/per_shape-gpu)')
-    ap.add_argument('--latent_dims', type=int, nargs='+', default=[128, 256]); ap.add_argument('--res', type=int, default=128)
+    ap.add_argument('--latent_dims', type=int, nargs='+', default=[128, 256])
+    ap.add_argument('--res', type=int, default=128)
     ap.add_argument('--probe_shapes', type=int, default=16, help='shapes in the sensitivity probe')
-    ap.add_argument('--out'); ap.add_argument('--preset', default='gpu'); ap.add_argument('--device')
+    ap.add_argument('--out')
+    ap.add_argument('--preset', default='gpu')
+    ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     cfg = WeightAEConfig.preset(a.preset).override(*a.set)
     ps = load_per_shape(a.per_shape or default_run('per_shape-gpu'))
     out = Path(a.out) if a.out else default_run(f'weight_ae-{a.preset}')
     with torch.device('meta'):      # shapes only: counting parameters allocates no weights
-        sizes = ', '.join(f"{n_params(WeightAE(ps['weights'].shape[1], cfg.replace(latent_dim=d))):,} at latent {d}" for d in a.latent_dims)
+        size = lambda d: n_params(WeightAE(ps['weights'].shape[1], cfg.replace(latent_dim=d)))
+        sizes = ', '.join(f"{size(d):,} at latent {d}" for d in a.latent_dims)
     print(f"{len(ps['weights'])} weight vectors; AE parameters {sizes}; run {out}", flush=True)
     r = weight_ae_phase(ps, cfg, a.latent_dims, out, a.res, a.probe_shapes, device=a.device)
     print_ae_table({d: r[d] for d in a.latent_dims})
-    for d in a.latent_dims: print(f"latent {d}: cos(rec, true) vs Chamfer-L1: Pearson {r[d]['correlation']['pearson']:.2f}, Spearman {r[d]['correlation']['spearman']:.2f}")
+    for d in a.latent_dims:
+        c = r[d]['correlation']
+        print(f"latent {d}: cos(rec, true) vs Chamfer-L1: Pearson {c['pearson']:.2f}, Spearman {c['spearman']:.2f}")
     print_sensitivity(r['sensitivity'])

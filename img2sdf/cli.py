@@ -19,8 +19,8 @@ from .latent_dit import (
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets
 
 # %% auto #0
-__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'check_stages', 'named_objects', 'run_pipeline',
-           'run_cli']
+__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'check_stages',
+           'named_objects', 'run_pipeline', 'run_cli']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -91,6 +91,16 @@ def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
     if not steps: return dc
     return dc.replace(epochs=max(1, round(steps / math.ceil(n / dc.shapes_per_step))))
 
+def deepsdf_config(cfg: PipelineConfig, n: int) -> DeepSDFConfig:
+    "The DeepSDF stage's config for `n` shapes: its preset, then `deepsdf_steps` and `deepsdf_minutes`."
+    dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, n)
+    return dc.replace(max_minutes=cfg.deepsdf_minutes) if cfg.deepsdf_minutes else dc
+
+def dit_config(cfg: PipelineConfig) -> LatentDiTConfig:
+    "The latent DiT stage's config: its preset, then `dit_steps`."
+    dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0)
+    return dcfg.replace(steps=cfg.dit_steps) if cfg.dit_steps else dcfg
+
 def check_stages(cfg: PipelineConfig):
     "A `ConfigError` for an unknown source, encoder or stage preset: a typo fails before the work, not hours into it."
     for C, name in ((DataConfig, cfg.data), (ViewsConfig, cfg.views), (DeepSDFConfig, cfg.deepsdf),
@@ -132,13 +142,11 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     fit = split['train'][:cfg.n_fit or None]
     stamp('deepsdf', f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
     samples = load_samples(train, device=device, ids=fit)
-    dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, len(fit))
-    if cfg.deepsdf_minutes: dc = dc.replace(max_minutes=cfg.deepsdf_minutes)
+    dc = deepsdf_config(cfg, len(fit))
     dsdf, _ = train_deepsdf(samples, dc, out/'deepsdf', device)
     warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
     stamp('latent_dit', 'latent DiT')
-    dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0)
-    if cfg.dit_steps: dcfg = dcfg.replace(steps=cfg.dit_steps)
+    dcfg = dit_config(cfg)
     features = _features_file(train.root)
     data = latent_data(out/'deepsdf', features)
     dit, _ = train_latent_dit(data, dcfg, out/'dit', device)
@@ -158,7 +166,8 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
 def run_cli(argv=None):
     "Console script `img2sdf_run`: the whole pipeline on the embedded default data."
     ap = ArgumentParser(description=run_cli.__doc__)
-    ap.add_argument('--preset', default='cpu', help='cpu (minutes on a laptop), gpu or paper')
+    ap.add_argument('--preset', default='cpu',
+                    help='cpu (minutes on a laptop), gpu, large (thousands of shapes) or paper')
     ap.add_argument('--out', help='output folder (default: <data home>/runs/pipeline-<preset>)')
     ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')

@@ -13,7 +13,7 @@ from .core import (
     ConfigError, MissingError, ArgumentParser, console_script)
 from .data import DataConfig, ShapeDataset, SOURCES, prepare, records_for, print_summary, pybullet_data_path
 from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
-from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run
+from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
 from .latent_dit import (
     LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall, _features_file)
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets
@@ -77,7 +77,7 @@ def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, na
 def warn_short(report: dict, dc: DeepSDFConfig) -> bool:
     "Print a warning if DeepSDF ended short of its config's target quality; True if it did."
     mean, worst = report['sdf_l1_mean'], report['sdf_l1_max']
-    short = bool(dc.target_mean) and not (mean <= dc.target_mean and worst <= dc.target_max)
+    short = bool(dc.target_mean) and not meets_target(dc, mean, worst)
     limit = f"its {dc.max_minutes:g}-minute limit" if dc.max_minutes else f"its {dc.epochs} epochs"
     if short:
         print(f"warning: DeepSDF ended {limit} short of its target (SDF L1 mean {mean:.4f}, "

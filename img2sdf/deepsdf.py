@@ -22,10 +22,10 @@ from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
-__all__ = ['DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples', 'per_shape_l1',
-           'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh', 'reconstruction_figure',
-           'showcase_ids', 'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run', 'default_run',
-           'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
+__all__ = ['DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples', 'meets_target',
+           'per_shape_l1', 'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh',
+           'reconstruction_figure', 'showcase_ids', 'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run',
+           'default_run', 'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
 
 # %% ../nbs/08_deepsdf.ipynb #0bc9a572
 _GPU = dict(shapes_per_step=32, points_per_shape=8192, lr_decoder=2e-3, lr_latent=4e-3, lr_schedule='cosine',
@@ -144,9 +144,9 @@ def _schedule(cfg: DeepSDFConfig, steps_per_epoch: int):
         return 1.0
     return f
 
-def _meets_target(ev: dict, cfg: DeepSDFConfig) -> bool:
-    "Whether an evaluation row (per-shape L1 `mean`, `max`) meets `cfg`'s target quality (never without one)."
-    return bool(cfg.target_mean) and ev['mean'] <= cfg.target_mean and ev['max'] <= cfg.target_max
+def meets_target(cfg: DeepSDFConfig, mean: float, worst: float) -> bool:
+    "Whether per-shape L1 `mean` and `worst` meet `cfg`'s target quality (never without a target)."
+    return bool(cfg.target_mean) and mean <= cfg.target_mean and worst <= cfg.target_max
 
 def _autocast(cfg, device):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
@@ -226,7 +226,8 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         sched.load_state_dict(st['sched'])
         if world == 1: g.set_state(st['gen'])
         epoch, step, log, elapsed = st['epoch'], st['step'], st['log'], st['elapsed']
-        if log.get('status') == 'reached target' and _meets_target(log['eval'][-1], cfg): return model, log
+        finished = log.get('status') == 'reached target'
+        if finished and meets_target(cfg, log['eval'][-1]['mean'], log['eval'][-1]['max']): return model, log
     if out and rank == 0: cfg.save(Path(out)/'config.json')
     decoder = None if world == 1 else torch.nn.parallel.DistributedDataParallel(
         model.decoder, device_ids=[device] if device.type == 'cuda' else None)
@@ -259,7 +260,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
             if not quiet: print(f"epoch {epoch:5d}  train L1 {log['train'][-1]['loss']:.5f}  per-shape L1 mean "
                                 f"{l1.mean():.5f} max {l1.max():.5f}  {time.perf_counter() - t0:7.1f} s"
                                 + (f"  ({world} processes)" if world > 1 else ''), flush=True)
-            if _meets_target(log['eval'][-1], cfg):
+            if meets_target(cfg, l1.mean().item(), l1.max().item()):
                 log['time_to_quality'], status = time.perf_counter() - t0, 'reached target'
                 break
         if epoch % cfg.checkpoint_every == 0: save()

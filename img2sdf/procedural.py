@@ -429,12 +429,13 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
     root.mkdir(parents=True, exist_ok=True)
     cfg.save(root/'data_config.json')
     todo = [r for r in records if not _is_done(root/'shapes'/shape_key(r.uid), cfg)]
-    producers = (4 if dev.type == 'cuda' else 1) if producers is None else producers
-    if producers > 1 and len(todo) > 1:
-        return _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers)
     counts, t0 = dict(done=0, skipped=len(records) - len(todo), failed=0, unreadable=0), time.perf_counter()
     todo_uids = {r.uid for r in todo}
     ok = [r.uid for r in records if r.uid not in todo_uids]         # checked just now
+    producers = (4 if dev.type == 'cuda' else 1) if producers is None else producers
+    if producers > 1 and len(todo) > 1:
+        _prepare_in_parts(todo, root, cfg, workers, dev, source, producers, counts, ok)
+        return _summary(counts, t0, records, root, cfg, source, manifest, ok)
     pool = _pool(workers) if workers > 0 else None
     pending, bar = [], progress(total=len(todo), desc='procedural')
 
@@ -481,20 +482,17 @@ def _summary(counts, t0, records, root, cfg, source, manifest, ok) -> dict:
         s.update(n_shapes=man['n_shapes'], failed=man['failed'])
     return s
 
-def _prepare_in_parts(records, todo, root, cfg, workers, dev, source, manifest, producers) -> dict:
-    "`prepare_procedural` of `todo` dealt to `producers` spawned processes, the mesh workers shared out among them."
+def _prepare_in_parts(todo, root, cfg, workers, dev, source, producers, counts: dict, ok: list):
+    """`prepare_procedural` of `todo` dealt to `producers` spawned processes, the mesh workers shared out among them;
+    their counts and prepared shapes are added to `counts` and `ok`."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-    t0, counts = time.perf_counter(), dict(done=0, skipped=len(records) - len(todo), failed=0, unreadable=0)
-    todo_uids = {r.uid for r in todo}
-    ok = [r.uid for r in records if r.uid not in todo_uids]
     with ProcessPoolExecutor(producers, mp_context=mp.get_context('spawn')) as ex:
         futs = [ex.submit(prepare_procedural, todo[i::producers], root, cfg, max(1, workers // producers), str(dev),
                           source, False, 1) for i in range(producers)]
         for f in futs:
             for k in ('done', 'failed'): counts[k] += f.result()['counts'][k]
             ok += f.result()['ok']
-    return _summary(counts, t0, records, root, cfg, source, manifest, ok)
 
 
 # %% ../nbs/02a_procedural.ipynb #01d907e9

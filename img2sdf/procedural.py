@@ -451,12 +451,12 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
             if (d/'error.json').exists(): (d/'error.json').unlink()
         bar.update()
 
-    for k, rec in enumerate(todo):
+    for rec in todo:
         d, t = root/'shapes'/shape_key(rec.uid), time.perf_counter()
         prog, params = program_of(rec)
         prog = prog.normalized(64, dev)
         grid = procedural_grid(prog, cfg.watertight_res, dev)
-        pts, sdf = procedural_samples(prog, grid, cfg, cfg.seed + k, dev)
+        pts, sdf = procedural_samples(prog, grid, cfg, cfg.seed + zlib.crc32(rec.uid.encode()), dev)   # the shape's own
         if not (np.isfinite(pts).all() and np.isfinite(sdf).all()):
             save_json(dict(uid=rec.uid, stage='sdf', error='non-finite samples'), d/'error.json')
             counts['failed'] += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .core import (
     Config, data_home, save_json, load_json, default_device, seed_everything, UsageError,
-    ConfigError, MissingError, ArgumentParser, console_script)
+    ConfigError, MissingError, ArgumentParser, console_script, make_folder)
 from .data import DataConfig, ShapeDataset, SOURCES, prepare, records_for, print_summary, pybullet_data_path
 from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
@@ -121,8 +121,7 @@ def named_objects(cfg: PipelineConfig, out: Path) -> ShapeDataset | None:
 def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     "Every stage of the working pipeline into `out`; returns the evaluation summary."
     check_stages(cfg)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out)
     cfg.save(out/'pipeline.json')
     t0, started = time.perf_counter(), {}
     def stamp(key, what):

@@ -15,8 +15,8 @@ import yaml
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['UsageError', 'ConfigError', 'MissingError', 'atomic_write', 'save_json', 'load_json', 'save_npz', 'save_torch',
-           'Config', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home',
+__all__ = ['UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write', 'save_json', 'load_json', 'save_npz',
+           'save_torch', 'Config', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home',
            'seed_everything', 'default_device', 'rank_world', 'rank0_decides', 'init_distributed', 'LogProgress',
            'progress', 'bench']
 
@@ -31,11 +31,19 @@ class MissingError(UsageError, FileNotFoundError):
     "An input that is not there: a data set, a checkpoint, an image."
 
 # %% ../nbs/00_core.ipynb #12fff0a2
+def make_folder(path) -> Path:
+    "`path` as a folder, made with its parents if missing; a `UsageError` if it or a parent is a file."
+    path = Path(path)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UsageError(f"{path}: a file is in the way of this folder; choose another path") from None
+    return path
+
 @contextmanager
 def atomic_write(path, mode: str = 'wb'):
     "Open a temporary file beside `path` for writing; on success rename it to `path`, on error remove it."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, mode) as f:

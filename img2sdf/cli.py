@@ -20,7 +20,7 @@ from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets
 
 # %% auto #0
 __all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'check_stages',
-           'named_objects', 'run_pipeline', 'run_cli']
+           'named_objects', 'run_pipeline', 'run_cli', 'run_record']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -37,6 +37,7 @@ class PipelineConfig(Config):
     deepsdf_steps: int = 0          # DeepSDF for about this many steps whatever the pool size (0: the preset's epochs)
     dit_steps: int = 0              # the latent DiT's steps (0: the preset's)
     deepsdf_minutes: float = 0.0    # stop DeepSDF after this long, checkpointed, and go on (0: no limit)
+    deepsdf_clamp_grad: str = ''    # DeepSDF's clamp_grad ('': the preset's; 'through' against a dead start)
     data: str = 'paper'
     views: str = 'paper'
     encoder: str = 'auto'
@@ -92,9 +93,10 @@ def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
     return dc.replace(epochs=max(1, round(steps / math.ceil(n / dc.shapes_per_step))))
 
 def deepsdf_config(cfg: PipelineConfig, n: int) -> DeepSDFConfig:
-    "The DeepSDF stage's config for `n` shapes: its preset, then `deepsdf_steps` and `deepsdf_minutes`."
+    "The DeepSDF stage's config for `n` shapes: its preset, then the pipeline's `deepsdf_*` settings."
     dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, n)
-    return dc.replace(max_minutes=cfg.deepsdf_minutes) if cfg.deepsdf_minutes else dc
+    dc = dc.replace(max_minutes=cfg.deepsdf_minutes) if cfg.deepsdf_minutes else dc
+    return dc.replace(clamp_grad=cfg.deepsdf_clamp_grad) if cfg.deepsdf_clamp_grad else dc
 
 def dit_config(cfg: PipelineConfig) -> LatentDiTConfig:
     "The latent DiT stage's config: its preset, then `dit_steps`."
@@ -142,8 +144,12 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     stamp('deepsdf', f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
     samples = load_samples(train, device=device, ids=fit)
     dc = deepsdf_config(cfg, len(fit))
-    dsdf, _ = train_deepsdf(samples, dc, out/'deepsdf', device)
-    warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
+    dsdf, dlog = train_deepsdf(samples, dc, out/'deepsdf', device)
+    report = finish_run(dsdf, samples, out/'deepsdf')
+    if dlog['status'] == 'stalled':
+        raise UsageError(f"{out/'deepsdf'}: DeepSDF stalled at per-shape L1 {report['sdf_l1_mean']:.3f}, a dead start "
+                         "(08_deepsdf); run again with --set deepsdf_clamp_grad=through, which resumes it")
+    warn_short(report, dc)
     stamp('latent_dit', 'latent DiT')
     dcfg = dit_config(cfg)
     features = _features_file(train.root)
@@ -173,3 +179,30 @@ def run_cli(argv=None):
     a = ap.parse_args(argv)
     cfg = PipelineConfig.preset(a.preset).override(*a.set)
     run_pipeline(cfg, a.out or data_home()/'runs'/f'pipeline-{a.preset}', a.device)
+
+# %% ../nbs/11_cli.ipynb #3fceba51
+def _stage_seconds(stages: dict) -> dict:
+    "Seconds each stage took, from `stages.json`'s start times (each stage ends where the next starts)."
+    keys = list(stages)
+    return {a: round(stages[b] - stages[a], 1) for a, b in zip(keys, keys[1:])}
+
+def run_record(out) -> dict:
+    "What one `img2sdf_run` into `out` did: config, stage times, DeepSDF (curve, report), the DiT and its recall."
+    out = Path(out)
+    cfg, stages = load_json(out/'pipeline.json'), load_json(out/'stages.json')
+    log, rep = load_json(out/'deepsdf'/'log.json'), load_json(out/'deepsdf'/'report.json')
+    dit_log, rec = load_json(out/'dit'/'log.json'), load_json(out/'dit'/'recall.json')
+    curve = [{k: round(e[k], 6 if k in ('mean', 'max') else 1) for k in ('epoch', 'time', 'mean', 'max')}
+             for e in log['eval']]
+    study = DeepSDFConfig.preset('gpu')             # the study's final quality is this preset's target
+    q = next((e for e in curve if meets_target(study, e['mean'], e['max'])), {})
+    deepsdf = dict(preset=cfg['deepsdf'], status=log.get('status'), epochs=log['train'][-1]['epoch'],
+                   seconds=round(log['train'][-1]['time'], 1), epochs_to_quality=q.get('epoch'),
+                   seconds_to_quality=q.get('time'),
+                   **{k: rep[k] for k in ('sdf_l1_mean', 'sdf_l1_max', 'sdf_l1_median', 'worst',
+                                          'latent_pairwise_cos', 'latent_norm_mean')}, curve=curve)
+    last = dit_log['train'][-1]
+    dit = dict(preset=cfg['dit'], steps=last['step'], loss_ema=last['loss_ema'], seconds=round(last['time'], 1))
+    recall = {k: {m: v[m] for m in ('frac_cos_099', 'median_cos', 'top1')} for k, v in rec.items()}
+    return dict(config=cfg, n_train=rep['n_shapes'], stages_s=_stage_seconds(stages), wall_s=stages.get('done'),
+                deepsdf=deepsdf, dit=dit, recall=recall)

@@ -16,16 +16,16 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
-    MissingError, ArgumentParser, console_script)
+    ConfigError, MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
-__all__ = ['DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples', 'meets_target',
-           'per_shape_l1', 'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh',
-           'reconstruction_figure', 'showcase_ids', 'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run',
-           'default_run', 'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
+__all__ = ['STALL_EVALS', 'DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples',
+           'clamped_l1', 'meets_target', 'stalled', 'per_shape_l1', 'train_deepsdf', 'latent_stats', 'deepsdf_report',
+           'print_report', 'decode_mesh', 'reconstruction_figure', 'showcase_ids', 'fit_latents', 'fit_latent',
+           'load_deepsdf', 'finish_run', 'default_run', 'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
 
 # %% ../nbs/08_deepsdf.ipynb #0bc9a572
 _GPU = dict(shapes_per_step=32, points_per_shape=8192, lr_decoder=2e-3, lr_latent=4e-3, lr_schedule='cosine',
@@ -45,6 +45,7 @@ class DeepSDFConfig(Config):
     lr_latent: float = 1e-3
     latent_reg: float = 1e-5          # weight of mean ||z||^2
     clamp: float = 0.1                # L1 on SDFs clamped to +-clamp
+    clamp_grad: str = 'study'         # 'through': a gradient also where the prediction is past the clamp (clamped_l1)
     shapes_per_step: int = 4
     points_per_shape: int = 8192
     epochs: int = 1500                # an epoch visits every shape once
@@ -134,6 +135,14 @@ def analytic_samples(n_points: int = 4096, seed: int = 0, device='cpu') -> SDFSa
         sdf.append(f(p))
     return SDFSamples(torch.stack(pts).to(device), torch.stack(sdf).to(device), ['sphere', 'box', 'torus', 'thin ring'])
 
+# %% ../nbs/08_deepsdf.ipynb #240d8eea
+def clamped_l1(pred: torch.Tensor, target: torch.Tensor, clamp: float = 0.1, through: bool = False) -> torch.Tensor:
+    """The study's clamped L1 of each point, |clamp(pred) - clamp(target)|; `through` keeps its value but passes the
+    gradient where the target is inside the band and the prediction is not (there the study's has none)."""
+    p = pred.clamp(-clamp, clamp)
+    if through: p = torch.where(target.abs() < clamp, p.detach() + pred - pred.detach(), p)
+    return (p - target.clamp(-clamp, clamp)).abs()
+
 # %% ../nbs/08_deepsdf.ipynb #6fd0a2dc
 def _schedule(cfg: DeepSDFConfig, steps_per_epoch: int):
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
@@ -147,6 +156,12 @@ def _schedule(cfg: DeepSDFConfig, steps_per_epoch: int):
 def meets_target(cfg: DeepSDFConfig, mean: float, worst: float) -> bool:
     "Whether per-shape L1 `mean` and `worst` meet `cfg`'s target quality (never without a target)."
     return bool(cfg.target_mean) and mean <= cfg.target_mean and worst <= cfg.target_max
+
+STALL_EVALS = 3
+
+def stalled(evals: list, n: int = STALL_EVALS) -> bool:
+    "Whether the last `n` evaluations are equal to the last digit: no gradient reaches the decoder (a dead start)."
+    return len(evals) >= n and len({(e['mean'], e['max']) for e in evals[-n:]}) == 1
 
 def _autocast(cfg, device):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
@@ -182,13 +197,16 @@ def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
 def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
     "One optimisation step on the shapes `ids`: random points of each, clamped L1 plus the latent regulariser."
     S, P, M, c = cfg.shapes_per_step, cfg.points_per_shape, pts.shape[1], cfg.clamp
+    if cfg.clamp_grad not in ('study', 'through'):
+        raise ConfigError(f"clamp_grad must be 'study' or 'through', not {cfg.clamp_grad!r}")
+    through = cfg.clamp_grad == 'through'
     decoder = decoder or (torch.compile(model.decoder) if cfg.compile else model.decoder)
     def step(ids):
         idx = torch.randint(0, M, (S, P), device=pts.device, generator=g)
         p, s = pts[ids[:, None], idx], sdf[ids[:, None], idx]
         z = model.latents(ids)
         with _autocast(cfg, pts.device): pred = model.sdf(z, p, decoder).float()
-        loss = (pred.clamp(-c, c) - s.clamp(-c, c)).abs().mean()
+        loss = clamped_l1(pred, s, c, through).mean()
         reg = cfg.latent_reg * z.pow(2).sum(-1).mean()
         opt.zero_grad(set_to_none=True)
         (loss + reg).backward()
@@ -262,6 +280,12 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
                                 + (f"  ({world} processes)" if world > 1 else ''), flush=True)
             if meets_target(cfg, l1.mean().item(), l1.max().item()):
                 log['time_to_quality'], status = time.perf_counter() - t0, 'reached target'
+                break
+            if cfg.clamp_grad == 'study' and stalled(log['eval']):      # `through` has a gradient there
+                status = 'stalled'
+                if not quiet: print(f"DeepSDF stalled: per-shape L1 {l1.mean():.4f} unchanged over {STALL_EVALS} "
+                                    "evaluations, a dead start (every prediction past the clamp); train again "
+                                    "with clamp_grad=through", flush=True)
                 break
         if epoch % cfg.checkpoint_every == 0: save()
         out_of_time = cfg.max_minutes and time.perf_counter() - t0 > 60 * cfg.max_minutes

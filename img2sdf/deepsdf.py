@@ -17,15 +17,15 @@ from .core import (
     Config, default_device, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
     ConfigError, MissingError, ArgumentParser, console_script)
-from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes
+from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
 __all__ = ['STALL_EVALS', 'DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples',
-           'clamped_l1', 'meets_target', 'stalled', 'per_shape_l1', 'train_deepsdf', 'latent_stats', 'deepsdf_report',
-           'print_report', 'decode_mesh', 'reconstruction_figure', 'showcase_ids', 'fit_latents', 'fit_latent',
-           'load_deepsdf', 'finish_run', 'default_run', 'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
+           'meets_target', 'stalled', 'per_shape_l1', 'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report',
+           'decode_mesh', 'reconstruction_figure', 'showcase_ids', 'fit_latents', 'fit_latent', 'load_deepsdf',
+           'finish_run', 'default_run', 'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
 
 # %% ../nbs/08_deepsdf.ipynb #0bc9a572
 _GPU = dict(shapes_per_step=32, points_per_shape=8192, lr_decoder=2e-3, lr_latent=4e-3, lr_schedule='cosine',
@@ -135,14 +135,6 @@ def analytic_samples(n_points: int = 4096, seed: int = 0, device='cpu') -> SDFSa
         sdf.append(f(p))
     return SDFSamples(torch.stack(pts).to(device), torch.stack(sdf).to(device), ['sphere', 'box', 'torus', 'thin ring'])
 
-# %% ../nbs/08_deepsdf.ipynb #240d8eea
-def clamped_l1(pred: torch.Tensor, target: torch.Tensor, clamp: float = 0.1, through: bool = False) -> torch.Tensor:
-    """The study's clamped L1 of each point, |clamp(pred) - clamp(target)|; `through` keeps its value but passes the
-    gradient where the target is inside the band and the prediction is not (there the study's has none)."""
-    p = pred.clamp(-clamp, clamp)
-    if through: p = torch.where(target.abs() < clamp, p.detach() + pred - pred.detach(), p)
-    return (p - target.clamp(-clamp, clamp)).abs()
-
 # %% ../nbs/08_deepsdf.ipynb #6fd0a2dc
 def _schedule(cfg: DeepSDFConfig, steps_per_epoch: int):
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
@@ -176,7 +168,7 @@ def per_shape_l1(model: DeepSDF, samples: SDFSamples, n_points: int = 16384, cla
     for s in range(0, n, per):
         ids = torch.arange(s, min(n, s + per), device=dev)
         pred = model(ids, samples.points[ids][:, idx])
-        out.append((pred.clamp(-clamp, clamp) - samples.sdf[ids][:, idx].clamp(-clamp, clamp)).abs().mean(1))
+        out.append(clamped_l1(pred, samples.sdf[ids][:, idx], clamp).mean(1))
     return torch.cat(out).float().cpu()
 
 def _state(model, opt, sched, g, epoch, step, log, cfg, names, elapsed):

@@ -19,8 +19,8 @@ from skimage.measure import marching_cubes
 from .core import default_device, seed_everything, bench, ArgumentParser, console_script
 
 # %% auto #0
-__all__ = ['Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'sphere_sdf', 'box_sdf', 'torus_sdf',
-           'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'extract_mesh', 'sdf_to_mesh',
+__all__ = ['Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf', 'box_sdf',
+           'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'extract_mesh', 'sdf_to_mesh',
            'sample_surface', 'occupancy', 'volume_iou', 'mesh_metrics', 'sampling_floor', 'mesh_metrics_async',
            'mesh_metrics_many', 'plot_meshes', 'view_meshes', 'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
 
@@ -80,6 +80,14 @@ class SDFMLP(nn.Module):
 def n_params(model: nn.Module) -> int:
     "Number of parameters of `model`."
     return sum(p.numel() for p in model.parameters())
+
+# %% ../nbs/01_geometry.ipynb #240d8eea
+def clamped_l1(pred: torch.Tensor, target: torch.Tensor, clamp: float = 0.1, through: bool = False) -> torch.Tensor:
+    """The study's clamped L1 of each point, |clamp(pred) - clamp(target)|; `through` keeps its value but passes the
+    gradient where the target is inside the band and the prediction is not (there the study's has none)."""
+    p = pred.clamp(-clamp, clamp)
+    if through: p = torch.where(target.abs() < clamp, p.detach() + pred - pred.detach(), p)
+    return (p - target.clamp(-clamp, clamp)).abs()
 
 # %% ../nbs/01_geometry.ipynb #65385949
 def sphere_sdf(p, radius=0.5):

@@ -16,12 +16,12 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, seed_everything, save_json, load_json, save_npz, save_torch, progress,
     data_home, MissingError, ArgumentParser, console_script)
-from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh
+from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, clamped_l1
 
 # %% auto #0
 __all__ = ['STUDY_GEOMETRY', 'PerShapeDecoder', 'weight_layout', 'flatten_weights', 'load_weights', 'PerShapeConfig', 'point_ids',
-           'BatchedDecoders', 'clamped_l1', 'train_l1', 'eval_l1', 'fit_decoders', 'random_init', 'fit_anchor',
-           'loss_stats', 'fit_per_shape', 'load_per_shape', 'print_loss_stats', 'weight_geometry', 'print_geometry',
+           'BatchedDecoders', 'train_l1', 'eval_l1', 'fit_decoders', 'random_init', 'fit_anchor', 'loss_stats',
+           'fit_per_shape', 'load_per_shape', 'print_loss_stats', 'weight_geometry', 'print_geometry',
            'weights_to_mesh', 'fit_per_shape_cli', 'bench_per_shape', 'bench_per_shape_cli']
 
 # %% ../nbs/05_per_shape.ipynb #005e384c
@@ -122,10 +122,6 @@ class BatchedDecoders:
 # %% ../nbs/05_per_shape.ipynb #ca207745
 def _autocast(cfg, device):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
-
-def clamped_l1(pred, sdf, clamp: float):
-    "The reported error: |clamp(pred) - clamp(sdf)|."
-    return (pred.clamp(-clamp, clamp) - sdf.clamp(-clamp, clamp)).abs()
 
 def train_l1(pred, sdf, clamp: float):
     "The training loss: |pred - clamp(sdf)| (no dead zone when the output leaves the band)."

@@ -16,9 +16,10 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, seed_everything, save_json, load_json, save_torch, progress, data_home,
     ArgumentParser, console_script)
-from .geometry import n_params, mesh_metrics, mesh_metrics_many, plot_meshes, NoSurface, sampling_floor
+from .geometry import (
+    n_params, mesh_metrics, mesh_metrics_many, plot_meshes, NoSurface, sampling_floor, clamped_l1)
 from .per_shape import (PerShapeConfig, PerShapeDecoder, weight_layout, load_weights, weights_to_mesh,
-                               load_per_shape, clamped_l1)
+                               load_per_shape)
 
 # %% auto #0
 __all__ = ['STUDY_AE', 'WeightAEConfig', 'WeightAE', 'train_weight_ae', 'reconstruct', 'weight_metrics', 'decoder_meshes',

@@ -46,6 +46,7 @@ class PipelineConfig(Config):
     evaluate: str = 'paper'
     workers: int = 0                # 0: the CPU count
     seed: int = 0
+    choices = dict(deepsdf_clamp_grad=('', 'through'))
     presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
                'large': dict(n_ood=40, views='large', deepsdf='large', evaluate='large'),
                'cpu': dict(n_train=125, n_ood=6, holdout=0.2, deepsdf_steps=6000, data='cpu', views='cpu',
@@ -95,8 +96,8 @@ def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
 def deepsdf_config(cfg: PipelineConfig, n: int) -> DeepSDFConfig:
     "The DeepSDF stage's config for `n` shapes: its preset, then the pipeline's `deepsdf_*` settings."
     dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, n)
-    dc = dc.replace(max_minutes=cfg.deepsdf_minutes) if cfg.deepsdf_minutes else dc
-    return dc.replace(clamp_grad=cfg.deepsdf_clamp_grad) if cfg.deepsdf_clamp_grad else dc
+    over = dict(max_minutes=cfg.deepsdf_minutes, clamp_grad=cfg.deepsdf_clamp_grad)
+    return dc.replace(**{key: v for key, v in over.items() if v})
 
 def dit_config(cfg: PipelineConfig) -> LatentDiTConfig:
     "The latent DiT stage's config: its preset, then `dit_steps`."
@@ -145,11 +146,10 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     samples = load_samples(train, device=device, ids=fit)
     dc = deepsdf_config(cfg, len(fit))
     dsdf, dlog = train_deepsdf(samples, dc, out/'deepsdf', device)
-    report = finish_run(dsdf, samples, out/'deepsdf')
     if dlog['status'] == 'stalled':
-        raise UsageError(f"{out/'deepsdf'}: DeepSDF stalled at per-shape L1 {report['sdf_l1_mean']:.3f}, a dead start "
-                         "(08_deepsdf); run again with --set deepsdf_clamp_grad=through, which resumes it")
-    warn_short(report, dc)
+        raise UsageError(f"{out/'deepsdf'}: DeepSDF stalled at per-shape L1 {dlog['eval'][-1]['mean']:.3f}, a dead "
+                         "start (08_deepsdf); run again with --set deepsdf_clamp_grad=through, which resumes it")
+    warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
     stamp('latent_dit', 'latent DiT')
     dcfg = dit_config(cfg)
     features = _features_file(train.root)

@@ -98,6 +98,12 @@ def _coerce(value, default, key: str = '', source: str = 'arguments'):
 class Config:
     "Mixin for dataclass configs: named `presets`, overrides, and JSON/YAML round trips."
     presets: ClassVar[dict[str, dict]] = {'paper': {}}
+    choices: ClassVar[dict[str, tuple]] = {}      # field -> its allowed values, checked whenever a config is made
+
+    def __post_init__(self):
+        for k, allowed in self.choices.items():
+            if getattr(self, k) not in allowed:
+                raise ConfigError(f"{type(self).__name__}: {k} must be one of {allowed}, not {getattr(self, k)!r}")
 
     @classmethod
     def preset(cls, name: str = 'paper', **overrides):

@@ -61,6 +61,7 @@ class DeepSDFConfig(Config):
     target_max: float = 0.0           # ... and max <= target_max (0: train all epochs)
     max_minutes: float = 0.0          # checkpoint and stop after this long (0: no limit); rerun to resume
     seed: int = 0
+    choices = dict(clamp_grad=('study', 'through'))
     presets = {
         'paper': {},
         'pilot_small': dict(n_shapes=20, hidden=256, n_hidden=4, skip=(2,), epochs=800),   # the blob failure (6.3)
@@ -189,8 +190,6 @@ def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
 def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
     "One optimisation step on the shapes `ids`: random points of each, clamped L1 plus the latent regulariser."
     S, P, M, c = cfg.shapes_per_step, cfg.points_per_shape, pts.shape[1], cfg.clamp
-    if cfg.clamp_grad not in ('study', 'through'):
-        raise ConfigError(f"clamp_grad must be 'study' or 'through', not {cfg.clamp_grad!r}")
     through = cfg.clamp_grad == 'through'
     decoder = decoder or (torch.compile(model.decoder) if cfg.compile else model.decoder)
     def step(ids):

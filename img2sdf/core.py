@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write', 'save_json', 'load_json', 'save_npz',
            'save_torch', 'Config', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home',
-           'seed_everything', 'default_device', 'rank_world', 'rank0_decides', 'init_distributed', 'LogProgress',
-           'progress', 'bench']
+           'seed_everything', 'default_device', 'amp_autocast', 'rank_world', 'rank0_decides', 'init_distributed',
+           'LogProgress', 'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -208,6 +208,10 @@ def default_device(device=None) -> torch.device:
     "`device` if given, else `$IMG2SDF_DEVICE`, else CUDA when present, else CPU."
     device = device or os.environ.get('IMG2SDF_DEVICE') or ('cuda' if torch.cuda.is_available() else 'cpu')
     return torch.device(device)
+
+def amp_autocast(amp: str, device: torch.device, **kw):
+    "bf16 autocast on `device` when a config's `amp` is 'bf16'; otherwise a context that changes nothing."
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp == 'bf16', **kw)
 
 def rank_world() -> tuple[int, int]:
     "This process's rank and the number of processes: (0, 1) unless `torch.distributed` is initialised."

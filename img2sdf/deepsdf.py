@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import (
-    Config, default_device, rank_world, rank0_decides, init_distributed, seed_everything,
+    Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
     ConfigError, MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
@@ -156,9 +156,6 @@ def stalled(evals: list, n: int = STALL_EVALS) -> bool:
     "Whether the last `n` evaluations are equal to the last digit: no gradient reaches the decoder (a dead start)."
     return len(evals) >= n and len({(e['mean'], e['max']) for e in evals[-n:]}) == 1
 
-def _autocast(cfg, device):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
-
 @torch.no_grad()
 def per_shape_l1(model: DeepSDF, samples: SDFSamples, n_points: int = 16384, clamp: float = 0.1, seed: int = 1,
                  chunk_points: int = 2**20) -> torch.Tensor:
@@ -196,7 +193,7 @@ def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
         idx = torch.randint(0, M, (S, P), device=pts.device, generator=g)
         p, s = pts[ids[:, None], idx], sdf[ids[:, None], idx]
         z = model.latents(ids)
-        with _autocast(cfg, pts.device): pred = model.sdf(z, p, decoder).float()
+        with amp_autocast(cfg.amp, pts.device): pred = model.sdf(z, p, decoder).float()
         loss = clamped_l1(pred, s, c, through).mean()
         reg = cfg.latent_reg * z.pow(2).sum(-1).mean()
         opt.zero_grad(set_to_none=True)
@@ -261,7 +258,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
             total /= world
         log['train'].append(dict(epoch=epoch, loss=(total / steps_per_epoch).item(), time=time.perf_counter() - t0))
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-            with _autocast(cfg, device):
+            with amp_autocast(cfg.amp, device):
                 l1 = per_shape_l1(model, SDFSamples(pts, sdf, samples.names[:k]), cfg.eval_points, c)
             if world > 1: l1 = gather_rows(l1[:, None], ids, n)[:, 0]
             log['eval'].append(dict(epoch=epoch, step=step, time=time.perf_counter() - t0, mean=l1.mean().item(),

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import (
-    Config, default_device, rank_world, init_distributed, seed_everything, save_json, load_json,
+    Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
     save_torch, atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
     refuse_overwrite)
 from .geometry import n_params
@@ -183,7 +183,7 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
         return zs[ids], t, torch.randn(batch, *zs.shape[1:], device=device, generator=g), feats, poses, pad
 
     def train_step(x0, t, noise, feats, poses, pad):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16', cache_enabled=False):
+        with amp_autocast(cfg.amp, device, cache_enabled=False):
             loss = diff.loss(net, x0, t, noise, feats=feats, poses=poses, pad_mask=pad)
         loss.backward()
         opt.step()

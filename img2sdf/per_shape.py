@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import (
-    Config, default_device, seed_everything, save_json, load_json, save_npz, save_torch, progress,
+    Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_npz, save_torch, progress,
     data_home, MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, clamped_l1
 
@@ -120,9 +120,6 @@ class BatchedDecoders:
         return torch.cat([p.detach().flatten(1) for p in self.params], 1)
 
 # %% ../nbs/05_per_shape.ipynb #ca207745
-def _autocast(cfg, device):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
-
 def train_l1(pred, sdf, clamp: float):
     "The training loss: |pred - clamp(sdf)| (no dead zone when the output leaves the band)."
     return (pred - sdf.clamp(-clamp, clamp)).abs()
@@ -144,7 +141,7 @@ def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
     rows = torch.arange(len(ids), device=device)[:, None]
     for step in range(steps):
         j = point_ids(ids, step, cfg.points, points.shape[1], cfg.seed)
-        with _autocast(cfg, device):
+        with amp_autocast(cfg.amp, device):
             loss = train_l1(bd(points[rows, j]), sdf[rows, j], cfg.clamp).mean(1).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -158,7 +155,7 @@ def _fit_one(init, points, sdf, sid, steps, lr, cfg, device):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _cosine(s, steps))
     for step in range(steps):
         j = point_ids(sid[None], step, cfg.points, len(points), cfg.seed)[0]
-        with _autocast(cfg, device):
+        with amp_autocast(cfg.amp, device):
             loss = train_l1(model(points[j]), sdf[j], cfg.clamp).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

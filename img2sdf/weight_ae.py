@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import (
-    Config, default_device, seed_everything, save_json, load_json, save_torch, progress, data_home,
+    Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_torch, progress, data_home,
     ArgumentParser, console_script)
 from .geometry import (
     n_params, mesh_metrics, mesh_metrics_many, plot_meshes, NoSurface, sampling_floor, clamped_l1)
@@ -76,7 +76,7 @@ def train_weight_ae(w, cfg: WeightAEConfig = None, device=None,
     for epoch in progress(range(cfg.epochs), desc='weight AE', disable=quiet or None):
         tot = torch.zeros((), device=device)
         for ids in torch.randperm(len(w), device=device, generator=g).split(cfg.batch):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16'):
+            with amp_autocast(cfg.amp, device):
                 loss = F.mse_loss(model(r[ids]).float(), r[ids])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -457,10 +457,10 @@ def predict_cli(argv=None):
     preview, record = Path(f'{stem}.preview.png'), Path(f'{stem}.prediction.json')
     refuse_overwrite([out, *seen, preview, record], inputs=a.images, made=_made_before(record))
     poses = [tuple(map(float, p.split(','))) for p in a.poses] if a.poses else None
+    views = [read_view(p) if a.as_is else prepare_view(p, 224, a.fill)[0] for p in a.images]   # bad images fail first
     dit = Path(a.dit) if a.dit else newest_dit()
     deepsdf = Path(a.deepsdf) if a.deepsdf else deepsdf_of(dit)
     print(f"models: latent DiT {dit}, DeepSDF {deepsdf}", flush=True)
-    views = [read_view(p) if a.as_is else prepare_view(p, 224, a.fill)[0] for p in a.images]
     pipe = ImageTo3D(dit, deepsdf, a.device)
     mesh, z = pipe.predict(views, poses, a.res)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
-    ConfigError, MissingError, ArgumentParser, console_script)
+    MissingError, ArgumentParser, console_script)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state

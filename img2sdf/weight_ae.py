@@ -24,7 +24,7 @@ from .per_shape import (PerShapeConfig, PerShapeDecoder, weight_layout, load_wei
 # %% auto #0
 __all__ = ['STUDY_AE', 'WeightAEConfig', 'WeightAE', 'train_weight_ae', 'reconstruct', 'weight_metrics', 'decoder_meshes',
            'shape_metrics', 'correlation', 'numbers_vs_meshes_figure', 'gallery', 'sensitivity', 'group_error',
-           'print_sensitivity', 'print_ae_table', 'weight_ae_phase', 'train_weight_ae_cli']
+           'print_correlations', 'print_sensitivity', 'print_ae_table', 'weight_ae_phase', 'train_weight_ae_cli']
 
 # %% ../nbs/07_weight_ae.ipynb #2317cbe5
 @dataclass
@@ -221,6 +221,12 @@ def group_error(w, rec, cfg: PerShapeConfig = None) -> dict:
     lay = weight_layout(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))
     return {n: d[:, sl].pow(2).mean().sqrt().item() for n, _, sl in lay} | {'all': d.pow(2).mean().sqrt().item()}
 
+def print_correlations(correlations: dict):
+    "Per latent size, how well cos(rec, true) predicts Chamfer-L1 (`correlation`'s results)."
+    for d, c in correlations.items():
+        print(f"latent {d}: cos(rec, true) vs Chamfer-L1: Pearson {c['pearson']:.2f}, "
+              f"Spearman {c['spearman']:.2f} (n={c['n']})")
+
 def print_sensitivity(rows):
     print(f"{'group':<22}{'size':>7}{'AE error (RMS)':>16}{'mean |dSDF| near surface':>26}{'Chamfer-L1':>12}"
           f"{'meshes lost':>13}")
@@ -309,7 +315,5 @@ def train_weight_ae_cli(argv=None):
     print(f"{len(ps['weights'])} weight vectors; AE parameters {sizes}; run {out}", flush=True)
     r = weight_ae_phase(ps, cfg, a.latent_dims, out, a.res, a.probe_shapes, device=a.device)
     print_ae_table({d: r[d] for d in a.latent_dims})
-    for d in a.latent_dims:
-        c = r[d]['correlation']
-        print(f"latent {d}: cos(rec, true) vs Chamfer-L1: Pearson {c['pearson']:.2f}, Spearman {c['spearman']:.2f}")
+    print_correlations({d: r[d]['correlation'] for d in a.latent_dims})
     print_sensitivity(r['sensitivity'])

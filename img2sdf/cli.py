@@ -16,11 +16,11 @@ from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
 from .latent_dit import (
     LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall, _features_file)
-from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets
+from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results
 
 # %% auto #0
-__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'check_stages',
-           'named_objects', 'run_pipeline', 'run_cli', 'run_record']
+__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'eval_config',
+           'check_stages', 'named_objects', 'run_pipeline', 'run_series', 'run_cli', 'run_record']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -45,7 +45,8 @@ class PipelineConfig(Config):
     dit: str = 'gpu'
     evaluate: str = 'paper'
     workers: int = 0                # 0: the CPU count
-    seed: int = 0
+    seed: int = 0                   # DeepSDF's start and batches, the DiT's start, batches and sampling, the evaluation's
+    split_seed: int = 0             # the held-out split: one for every seed of a series, so its shapes pair up
     choices = dict(deepsdf_clamp_grad=('', 'through'))
     presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
                'large': dict(n_ood=40, views='large', deepsdf='large', evaluate='large'),
@@ -55,7 +56,8 @@ class PipelineConfig(Config):
                             deepsdf='tiny', dit='tiny', evaluate='tiny')}
 
 def _data_root(cfg: PipelineConfig, split: str, out: Path, name: str = '') -> Path:
-    "The default data home for the study's data settings; a folder of the run (`name`, else `split`) for any other."
+    """The default data home for the study's data settings; a folder `data/` of `out` (the run's, or the series') for
+    any other, named `name`, else `split`."""
     return data_home()/f'{cfg.source}-{split}' if cfg.data == 'paper' else out/'data'/(name or split)
 
 def _records(cfg: PipelineConfig, split: str, limit: int):
@@ -95,14 +97,18 @@ def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
 
 def deepsdf_config(cfg: PipelineConfig, n: int) -> DeepSDFConfig:
     "The DeepSDF stage's config for `n` shapes: its preset, then the pipeline's `deepsdf_*` settings."
-    dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0), cfg.deepsdf_steps, n)
+    dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0, seed=cfg.seed), cfg.deepsdf_steps, n)
     over = dict(max_minutes=cfg.deepsdf_minutes, clamp_grad=cfg.deepsdf_clamp_grad)
     return dc.replace(**{key: v for key, v in over.items() if v})
 
 def dit_config(cfg: PipelineConfig) -> LatentDiTConfig:
     "The latent DiT stage's config: its preset, then `dit_steps`."
-    dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0)
+    dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0, seed=cfg.seed)
     return dcfg.replace(steps=cfg.dit_steps) if cfg.dit_steps else dcfg
+
+def eval_config(cfg: PipelineConfig) -> EvalConfig:
+    "The evaluation's config: its preset at the pipeline's seed."
+    return EvalConfig.preset(cfg.evaluate, seed=cfg.seed)
 
 def check_stages(cfg: PipelineConfig):
     "A `ConfigError` for an unknown source, encoder or stage preset: a typo fails before the work, not hours into it."
@@ -121,10 +127,11 @@ def named_objects(cfg: PipelineConfig, out: Path) -> ShapeDataset | None:
         return None
     return prepare_stage(cfg.replace(source='pybullet', path=''), 'ood', out, cfg.n_ood, name='ood-pybullet')
 
-def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
-    "Every stage of the working pipeline into `out`; returns the evaluation summary."
+def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[dict]:
+    "Every stage of the working pipeline into `out` (prepared data under `data_out`, default `out`); the summary."
     check_stages(cfg)
     out = make_folder(out)
+    data_out = Path(data_out or out)
     cfg.save(out/'pipeline.json')
     t0, started = time.perf_counter(), {}
     def stamp(key, what):
@@ -133,11 +140,11 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
         save_json(started, out/'stages.json')
         print(f"== {what} ({started[key]:.0f} s)", flush=True)
     stamp('data', 'data')
-    train = prepare_stage(cfg, 'train', out, cfg.n_train)
-    ood = prepare_stage(cfg, 'ood', out, cfg.n_ood)
-    named = named_objects(cfg, out)
+    train = prepare_stage(cfg, 'train', data_out, cfg.n_train)
+    ood = prepare_stage(cfg, 'ood', data_out, cfg.n_ood)
+    named = named_objects(cfg, data_out)
     split_file = out/'split.json'
-    if not split_file.exists(): save_json(holdout_split(len(train), cfg.holdout, cfg.seed), split_file)
+    if not split_file.exists(): save_json(holdout_split(len(train), cfg.holdout, cfg.split_seed), split_file)
     split = load_json(split_file)
     if split['n'] != len(train):
         raise UsageError(f"{split_file}: made for {split['n']} shapes, the data has {len(train)}; use another --out")
@@ -155,16 +162,32 @@ def run_pipeline(cfg: PipelineConfig, out, device=None) -> list[dict]:
     features = _features_file(train.root)
     data = latent_data(out/'deepsdf', features)
     dit, _ = train_latent_dit(data, dcfg, out/'dit', device)
-    r = recall(dit, data, (1, 8), dcfg)
+    r = recall(dit, data, (1, 8), dcfg, seed=cfg.seed)
     print_recall(r)
     save_recall(r, out/'dit'/'recall.json')
     stamp('evaluation', 'evaluation')
-    ev = Evaluator(out/'deepsdf', out/'dit', train, features, EvalConfig.preset(cfg.evaluate), device)
+    ev = Evaluator(out/'deepsdf', out/'dit', train, features, eval_config(cfg), device)
     sets = [('in-distribution', train, split['test'])] + ([('ood', ood, None)] if ood else []) \
         + ([('ood-pybullet', named, None)] if named else [])
     title = f"img2sdf_run, {cfg.source} data, preset {cfg.data}/{cfg.deepsdf}/{cfg.dit}"
     s = evaluate_sets(ev, sets, out/'eval', title)
     stamp('done', f'done: {out}')
+    return s
+
+def run_series(cfg: PipelineConfig, out, seeds, device=None) -> list[dict]:
+    """`run_pipeline` at each of `seeds` into `out/seed-N`, on one prepared data set and one split, then the series'
+    table in `out/series`: each figure's mean and spread over seeds, comparisons with intervals pooled over seeds."""
+    out = make_folder(out)
+    rows = []
+    for s in seeds:
+        print(f"=== seed {s}", flush=True)
+        run_pipeline(cfg.replace(seed=s), out/f'seed-{s}', device, data_out=out)
+        rows += read_rows(out/f'seed-{s}'/'eval')
+    meta = dict(title=f"img2sdf_run at seeds {list(seeds)}, {cfg.source} data, preset {cfg.data}/{cfg.deepsdf}/"
+                      f"{cfg.dit}", seeds=list(seeds), config=cfg.to_dict(),
+                floor=load_json(out/f'seed-{seeds[0]}'/'eval'/'summary.json')['meta'].get('floor'))
+    s = write_results(rows, out/'series', meta)
+    print((out/'series'/'summary.md').read_text())
     return s
 
 @console_script
@@ -174,11 +197,15 @@ def run_cli(argv=None):
     ap.add_argument('--preset', default='cpu',
                     help='cpu (minutes on a laptop), gpu, large (thousands of shapes) or paper')
     ap.add_argument('--out', help='output folder (default: <data home>/runs/pipeline-<preset>)')
+    ap.add_argument('--seeds', type=int, nargs='+', help='a series: one run a seed in OUT/seed-N, the table in OUT/series')
     ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     cfg = PipelineConfig.preset(a.preset).override(*a.set)
-    run_pipeline(cfg, a.out or data_home()/'runs'/f'pipeline-{a.preset}', a.device)
+    out = a.out or data_home()/'runs'/f'pipeline-{a.preset}'
+    if a.seeds: run_series(cfg, out, a.seeds, a.device)
+    else: run_pipeline(cfg, out, a.device)
+
 
 # %% ../nbs/11_cli.ipynb #3fceba51
 def _stage_seconds(stages: dict) -> dict:

@@ -19,10 +19,12 @@ from skimage.measure import marching_cubes
 from .core import default_device, seed_everything, bench, ArgumentParser, console_script
 
 # %% auto #0
-__all__ = ['Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf', 'box_sdf',
-           'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'extract_mesh', 'sdf_to_mesh',
-           'sample_surface', 'occupancy', 'volume_iou', 'mesh_metrics', 'sampling_floor', 'mesh_metrics_async',
-           'mesh_metrics_many', 'plot_meshes', 'view_meshes', 'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
+__all__ = ['FAILED', 'Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf',
+           'box_sdf', 'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'extract_mesh',
+           'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy', 'iou_points', 'Reference', 'reference',
+           'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor', 'mesh_metrics_async',
+           'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes', 'view_meshes', 'fit_test_decoder',
+           'bench_mesh', 'bench_mesh_cli']
 
 # %% ../nbs/01_geometry.ipynb #6ffe3b24
 @dataclass
@@ -203,17 +205,105 @@ def sample_surface(mesh: trimesh.Trimesh, n: int = 100_000, seed: int = 0):
     pts, face = trimesh.sample.sample_surface(mesh, n, seed=seed)
     return np.asarray(pts, np.float64), np.asarray(mesh.face_normals[face], np.float64)
 
-def _directed(src_p, src_n, dst_p, dst_n):
+def _vf(mesh):
+    return np.ascontiguousarray(mesh.vertices, np.float64), np.ascontiguousarray(mesh.faces, np.int64)
+
+def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
+    "Exact distance of each of `points` (M, 3) to the triangles of `mesh`, and the index of the nearest face."
+    d, face, _ = pcu.closest_points_on_mesh(np.ascontiguousarray(points, np.float64), *_vf(mesh))
+    return np.asarray(d, np.float64), np.asarray(face)
+
+def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
+    """Inside/outside of `points`: a fast generalized winding number above one half (defined for open meshes too).
+    Points outside the mesh's bounding box are outside without a query: a surface in a half-space that does not hold
+    the point subtends at most half the sphere, a winding number of at most one half."""
+    points = np.asarray(points, np.float64)
+    lo, hi = mesh.bounds
+    box = ((points >= lo) & (points <= hi)).all(1)
+    out = np.zeros(len(points), bool)
+    if box.any():
+        out[box] = pcu.triangle_soup_fast_winding_number(*_vf(mesh), np.ascontiguousarray(points[box])) > 0.5
+    return out
+
+def iou_points(mesh: trimesh.Trimesh, n: int = 100_000, near: float = 0.5, std: float = 0.02, bound: float = 1.0,
+               seed: int = 0) -> np.ndarray:
+    "`n` IoU points: a share `near` at `mesh`'s surface moved by N(0, `std`), the rest uniform in `[-bound, bound]^3`."
+    rng, k = np.random.default_rng(seed), int(round(n * near))
+    close = sample_surface(mesh, k, seed)[0] + rng.normal(0, std, (k, 3)) if k else np.zeros((0, 3))
+    return np.concatenate([rng.uniform(-bound, bound, (n - k, 3)), close])
+
+@dataclass
+class Reference:
+    "A ground-truth mesh made ready for scoring: its surface samples and normals, IoU points and their occupancy."
+    mesh: trimesh.Trimesh
+    points: np.ndarray
+    normals: np.ndarray
+    iou_points: np.ndarray
+    inside: np.ndarray
+
+def reference(gt: trimesh.Trimesh, n: int = 100_000, n_iou: int = 100_000, near: float = 0.5, tau: float = 0.01,
+              scale: float = 0.5, bound: float = 1.0, seed: int = 0) -> Reference:
+    "`gt` sampled once for `mesh_metrics`: `n` surface samples, `n_iou` IoU points (`near` of them within ~`tau`)."
+    pts, nrm = sample_surface(gt, n, seed)
+    q = iou_points(gt, n_iou, near, tau / scale, bound, seed + 2) if n_iou else np.zeros((0, 3))
+    return Reference(gt, pts, nrm, q, occupancy(gt, q) if n_iou else np.zeros(0, bool))
+
+FAILED = dict(chamfer_l1=math.sqrt(3), chamfer_l2=3.0, normal_consistency=0.0, fscore=0.0, precision=0.0,
+              recall=0.0, iou=0.0, failed=1)
+
+def _sample_distances(src_p, src_n, dst_p, dst_n):
+    "Samples against samples (Occupancy Networks' code): each source sample's nearest destination sample."
     d, i = cKDTree(dst_p).query(src_p, workers=-1)
     return d, np.abs((src_n * dst_n[i]).sum(-1))
 
-def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
-    """Inside/outside of `points` by the sign of point-cloud-utils' signed distance, whose sign is the fast winding
-    number: defined for open meshes too."""
-    d, _, _ = pcu.signed_distance_to_mesh(np.ascontiguousarray(points, np.float64),
-                                          np.ascontiguousarray(mesh.vertices, np.float64),
-                                          np.ascontiguousarray(mesh.faces, np.int64))
-    return d < 0
+def _face_agreement(src_n, mesh, face):
+    return np.abs((src_n * mesh.face_normals[face]).sum(-1))
+
+def _iou(pred, ref: Reference) -> float:
+    "IoU of `pred` and the reference's volume on its IoU points."
+    inside = occupancy(pred, ref.iou_points)
+    union = (inside | ref.inside).sum()
+    return float((inside & ref.inside).sum() / union) if union else float('nan')
+
+def _scores(acc, nacc, comp, ncomp, tau: float, iou: float) -> dict:
+    "The metrics from both directions' distances (in the unit cube) and normal agreements."
+    prec, rec = (acc < tau).mean(), (comp < tau).mean()
+    return dict(chamfer_l1=0.5 * (acc.mean() + comp.mean()), chamfer_l2=0.5 * ((acc**2).mean() + (comp**2).mean()),
+                normal_consistency=0.5 * (nacc.mean() + ncomp.mean()),
+                fscore=2 * prec * rec / (prec + rec) if prec + rec else 0.0, precision=float(prec), recall=float(rec),
+                iou=iou, failed=0)
+
+def mesh_metrics_group(preds, gt, n: int = 100_000, tau: float = 0.01, iou: bool = True, bound: float = 1.0,
+                       seed: int = 0, pred_seed: int | None = None, exact: bool = True, n_iou: int = 100_000,
+                       near: float = 0.5, scale: float = 0.5) -> list[dict]:
+    """Chamfer-L1/L2, normal consistency, F-score@`tau` (with precision, recall) and volumetric IoU of each of `preds`
+    against one ground truth `gt` (a mesh, or its `Reference`), sampled once for all of them; distances in the unit
+    cube (`scale` times the unit-sphere frame)."""
+    ref = gt if isinstance(gt, Reference) else reference(gt, n, n_iou if iou else 0, near, tau, scale, bound, seed)
+    ok = [p for p in preds if p and len(p.faces)]
+    samples = [sample_surface(p, n, seed + 1 if pred_seed is None else pred_seed) for p in ok]  # independent of gt's
+    if exact and ok:                       # every prediction's samples against the ground truth in one query
+        d, face = surface_distance(np.concatenate([s[0] for s in samples]), ref.mesh)
+        to_gt = [(d[j * n:(j + 1) * n], _face_agreement(pn, ref.mesh, face[j * n:(j + 1) * n]))
+                 for j, (_, pn) in enumerate(samples)]
+    scored = []
+    for j, (p, (pp, pn)) in enumerate(zip(ok, samples)):
+        if exact:
+            acc, nacc = to_gt[j]
+            back, face = surface_distance(ref.points, p)
+            comp, ncomp = back, _face_agreement(ref.normals, p, face)
+        else:
+            acc, nacc = _sample_distances(pp, pn, ref.points, ref.normals)
+            comp, ncomp = _sample_distances(ref.points, ref.normals, pp, pn)
+        scored.append(_scores(acc * scale, nacc, comp * scale, ncomp, tau, _iou(p, ref) if iou else np.nan))
+    it = iter(scored)
+    return [next(it) if p and len(p.faces) else FAILED | (dict() if iou else dict(iou=np.nan)) for p in preds]
+
+def mesh_metrics(pred, gt, n: int = 100_000, tau: float = 0.01, iou: bool = True, bound: float = 1.0, seed: int = 0,
+                 pred_seed: int | None = None, exact: bool = True, n_iou: int = 100_000, near: float = 0.5,
+                 scale: float = 0.5) -> dict:
+    "`mesh_metrics_group` of one prediction: its metrics against `gt` (a mesh or a `Reference`)."
+    return mesh_metrics_group([pred], gt, n, tau, iou, bound, seed, pred_seed, exact, n_iou, near, scale)[0]
 
 def volume_iou(a: trimesh.Trimesh, b: trimesh.Trimesh, n: int = 100_000, bound: float = 1.0, seed: int = 0) -> float:
     "IoU of two meshes (closed or not: inside is by winding number) on `n` uniform points in `[-bound, bound]^3`."
@@ -222,29 +312,11 @@ def volume_iou(a: trimesh.Trimesh, b: trimesh.Trimesh, n: int = 100_000, bound: 
     union = (oa | ob).sum()
     return float((oa & ob).sum() / union) if union else float('nan')
 
-def mesh_metrics(pred, gt: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, iou: bool = True,
-                 bound: float = 1.0, seed: int = 0, pred_seed: int | None = None) -> dict:
-    "Chamfer-L1/L2, normal consistency, F-score@`tau` (with precision, recall) and volumetric IoU of `pred` vs `gt`."
-    if not pred or len(pred.faces) == 0:
-        return dict(chamfer_l1=np.nan, chamfer_l2=np.nan, normal_consistency=np.nan, fscore=0.0,
-                    precision=0.0, recall=0.0, iou=0.0 if iou else np.nan)
-    pp, pn = sample_surface(pred, n, seed + 1 if pred_seed is None else pred_seed)   # independent of gt's samples
-    gp, gn = sample_surface(gt, n, seed)
-    acc, nacc = _directed(pp, pn, gp, gn)      # pred -> gt
-    comp, ncomp = _directed(gp, gn, pp, pn)    # gt -> pred
-    prec, rec = (acc < tau).mean(), (comp < tau).mean()
-    return dict(chamfer_l1=0.5 * (acc.mean() + comp.mean()),
-                chamfer_l2=0.5 * ((acc**2).mean() + (comp**2).mean()),
-                normal_consistency=0.5 * (nacc.mean() + ncomp.mean()),
-                fscore=2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-                precision=float(prec), recall=float(rec),
-                iou=volume_iou(pred, gt, n, bound, seed + 2) if iou else np.nan)
-
 # %% ../nbs/01_geometry.ipynb #a5964bd5
-def sampling_floor(mesh: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, seed: int = 0) -> dict:
-    """Chamfer-L1 and F-score@`tau` of two independent `n`-point samplings of `mesh`: what the metric resolves between
-    differently triangulated meshes."""
-    m = mesh_metrics(mesh, mesh, n, tau, iou=False, seed=seed, pred_seed=seed + 1)
+def sampling_floor(mesh: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, seed: int = 0,
+                   exact: bool = True) -> dict:
+    "Chamfer-L1 and F-score@`tau` of `mesh` against itself sampled independently: the metric's own floor."
+    m = mesh_metrics(mesh, mesh, n, tau, iou=False, seed=seed, pred_seed=seed + 1, exact=exact)
     return dict(chamfer_l1=float(m['chamfer_l1']), fscore=float(m['fscore']))
 
 # %% ../nbs/01_geometry.ipynb #ef16c5f2
@@ -274,6 +346,15 @@ def mesh_metrics_async(pairs, workers: int = 0, **kw):
 def mesh_metrics_many(pairs, workers: int = 0, **kw) -> list[dict]:
     "`mesh_metrics(pred, gt, **kw)` of every pair in `pairs` in `workers` processes (0: one per CPU; 1: this process)."
     return mesh_metrics_async(pairs, workers, **kw).get()
+
+def _group_job(job): return mesh_metrics_group(job[0], job[1], **job[2])
+
+def mesh_metrics_group_async(preds, gt, workers: int = 0, **kw):
+    "Start `mesh_metrics_group` in the pool of `mesh_metrics_async` (`workers` 1: here); `.get()` waits for the list."
+    workers = workers or os.cpu_count() or 1
+    if workers == 1: return _Done(mesh_metrics_group(preds, gt, **kw))
+    return _pool(workers).apply_async(_group_job, ((list(preds), gt, kw),))
+
 
 # %% ../nbs/01_geometry.ipynb #9394378e
 def plot_meshes(meshes, titles=None, ncols: int = 4, size: float = 3.0, elev: float = 20, azim: float = -60,

@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_ood_eval.ipynb #be91a2f9
 from __future__ import annotations
-import csv, math, time, argparse
+import os, csv, math, time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,17 +16,18 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError,
     MissingError, ArgumentParser, console_script)
-from .geometry import mesh_metrics_async
+from .geometry import mesh_metrics_group_async, sampling_floor
 from .data import ShapeDataset
 from .views import load_features
 from .deepsdf import load_deepsdf, decode_mesh, fit_latents
 from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent
 
 # %% auto #0
-__all__ = ['METRICS', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluator', 'summarize', 'summary_markdown',
-           'write_results', 'metric_vs_k_figure', 'examples_figure', 'read_rows', 'against_retrieval', 'compare_runs',
-           'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure', 'evaluate_cli', 'evaluate_sets',
-           'bench_evaluate', 'bench_evaluate_cli']
+__all__ = ['METHODS', 'METRICS', 'BASELINES', 'SCALING_METHODS', 'K_FREE', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig',
+           'Evaluator', 'summarize', 'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure',
+           'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'read_rows',
+           'against_retrieval', 'compare_runs', 'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure',
+           'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -35,25 +37,37 @@ def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
     return dict(train=sorted(perm[k:].tolist()), test=sorted(perm[:k].tolist()), seed=seed, frac=frac, n=n)
 
 # %% ../nbs/10_ood_eval.ipynb #a51984e7
+METHODS = ('model', 'retrieval', 'retrieval_decoded', 'mean_latent', 'upper_bound')
+
 @dataclass
 class EvalConfig(Config):
-    "The evaluation: view counts, meshing and metric resolution, baselines."
+    "The evaluation: view counts, meshing, the metrics' samples (01_geometry's conventions), baselines and seed."
     ks: tuple = (1, 2, 4, 8)
     res: int = 128
-    n_surface: int = 30_000
-    tau: float = 0.01
+    start_res: int = 0             # coarse-to-fine meshing from this grid (0: min(64, res); res: a dense grid)
+    n_surface: int = 100_000       # surface samples a mesh: Chamfer, F-score, normal consistency
+    n_iou: int = 100_000           # IoU points: a share `near` at the ground truth's surface, the rest uniform
+    near: float = 0.5
+    exact: bool = True             # distances to the other mesh itself (False: to its samples, as Occupancy Networks)
+    tau: float = 0.01              # F-score threshold in the unit cube
     upper_bound_steps: int = 800
+    upper_bound_points: int = 8192 # SDF samples a step of the upper bound's latent fit
     max_shapes: int = 0            # per test set (0: all)
-    methods: tuple = ('model', 'retrieval', 'mean_latent', 'upper_bound')
+    methods: tuple = METHODS
     workers: int = 0               # processes that score meshes (0: one per CPU)
     batch: int = 0                 # test shapes whose latents are sampled and fitted at once (0: 64 on a GPU;
                                    # 1 on a CPU, where fitting shape by shape overlaps the scoring)
-    seed: int = 0
-    presets = {'paper': {}, 'gpu': {}, 'cpu': dict(res=64, n_surface=10_000, upper_bound_steps=300),
-               'tiny': dict(ks=(1, 4), res=32, n_surface=3000, upper_bound_steps=60),
+    seed: int = 0                  # views, DDIM noise, the upper bound's fit and the metrics' samples
+    presets = {'paper': {}, 'gpu': {},
+               'cpu': dict(res=64, start_res=16, n_surface=30_000, upper_bound_steps=300, upper_bound_points=1024,
+                           workers=1),     # point-cloud-utils and torch use both cores of a laptop themselves
+               'cpu_before': dict(res=64, start_res=64, n_surface=10_000, n_iou=10_000, near=0.0, exact=False,
+                                  upper_bound_steps=300, methods=('model', 'retrieval', 'mean_latent', 'upper_bound')),
+               'tiny': dict(ks=(1, 4), res=32, n_surface=5000, n_iou=5000, upper_bound_steps=60),
                'large': dict(ks=(1, 8), max_shapes=40)}     # the scaling table's K, a test set's first 40 shapes
 
 METRICS = ('chamfer_l1', 'fscore', 'normal_consistency', 'iou')
+
 
 # %% ../nbs/10_ood_eval.ipynb #cf7c0092
 class Evaluator:
@@ -68,7 +82,7 @@ class Evaluator:
         self.by_name = {s['name']: i for i, s in enumerate(train_ds.shapes)}
         self.train_mean_feat = F.normalize(self.data.feats.mean(1), dim=1)
         self.mean_latent = self.data.latents.mean(0)
-        self._mean_mesh = None
+        self._meshes = OrderedDict()        # meshes that do not depend on the test shape, most recent last
 
     def retrieve(self, feats) -> int:
         "Index of the training shape whose mean view feature is nearest to the mean of `feats` (K, F)."
@@ -77,74 +91,97 @@ class Evaluator:
 
     def views(self, i: int, n: int, k: int) -> torch.Tensor:
         "The `k` views of test shape `i` (of `n`): the first of its seeded order, the same for every method and figure."
-        return torch.as_tensor(np.random.default_rng(self.cfg.seed + i).permutation(n)[:k])
+        return torch.as_tensor(np.random.default_rng([self.cfg.seed, i]).permutation(n)[:k])
 
     def predict_many(self, feats, poses, views) -> list[tuple]:
-        "`predict` for many shapes at once: views `views[b]` (K,) of `feats[b]` (V, F); each row as it would be alone."
-        f, p = torch.stack([fe[v] for fe, v in zip(feats, views)]), torch.stack([poses[v] for v in views])
-        z = sample_latents(self.dit, self.data, f, p, None, self.dit_cfg, self.cfg.seed, same_noise=True).cpu()
+        """`predict` for many (shape, K) at once: views `views[b]` (K_b,) of `feats[b]` (V, F), padded to the largest
+        K; each row as it would be alone."""
+        K = max(len(v) for v in views)
+        idx = [torch.cat([v, v[:1].expand(K - len(v))]) for v in views]
+        f, p = torch.stack([fe[ix] for fe, ix in zip(feats, idx)]), torch.stack([poses[ix] for ix in idx])
+        pad = torch.stack([torch.arange(K) >= len(v) for v in views])
+        z = sample_latents(self.dit, self.data, f, p, pad, self.dit_cfg, self.cfg.seed, same_noise=True).cpu()
         return [(zi, rank_latent(zi, self.data.latents, self.data.names)) for zi in z]
 
     def predict(self, feats, poses, v):
         "The model's latent from views `v` of `feats` (V, F) at `poses` (V, 2), ranked among the training latents."
-        return self.predict_many(feats[None], poses, [v])[0]
+        return self.predict_many([feats], poses, [v])[0]
 
     def shape_latents(self, ds: ShapeDataset, ids, feats, poses) -> list[dict]:
         """Per shape `ids` of `ds` with view features `feats` (N, V, F): the model's (latent, ranking) at each K and the
-        upper bound's (latent, L1), all shapes at once."""
+        upper bound's (latent, L1), all shapes and every K at once."""
         c, ids, out = self.cfg, list(ids), [{} for _ in ids]
         feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
         if 'model' in c.methods:
-            for k in c.ks:
-                views = [self.views(i, feats.shape[1], k) for i in ids]
-                for o, zr in zip(out, self.predict_many(feats, poses, views)): o[k] = zr
+            jobs = [(j, k) for j in range(len(ids)) for k in c.ks]
+            views = [self.views(ids[j], feats.shape[1], k) for j, k in jobs]
+            for (j, k), zr in zip(jobs, self.predict_many([feats[j] for j, _ in jobs], poses, views)): out[j][k] = zr
         if 'upper_bound' in c.methods:
             pts, sdf = zip(*(ds.sdf(i) for i in ids))
             t = lambda a: torch.from_numpy(np.stack(a)).float()
-            fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, seed=c.seed)
+            fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, batch=c.upper_bound_points,
+                                           seed=c.seed)
             same_size = len({len(x) for x in pts}) == 1      # all at once; shapes of other sizes one by one
             fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
             for o, (z, l1) in zip(out, fits): o['upper_bound'] = (z.reshape(-1).cpu(), float(l1))
         return out
 
-    def shape_predictions(self, ds: ShapeDataset, i: int, feats, poses, split: str,
-                          lat: dict = None) -> tuple[list[dict], list]:
-        """Rows without metrics (one per method and K) and their meshes, for shape `i` of `ds` with view features
-        `feats` (V, F) at `poses` (V, 2)."""
-        c, name = self.cfg, ds.shapes[i]['name']
-        base = dict(split=split, shape=name, uid=ds.uid(i), category=ds.category(i))
-        rows, preds = [], []
-        def add(row, mesh):
-            rows.append(base | row)
-            preds.append(mesh)
-        feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
-        lat = lat or self.shape_latents(ds, [i], feats[None], poses)[0]
+    def decode(self, z):
+        "The mesh of latent `z` at the evaluation's resolution: every method's meshes are made alike."
+        return decode_mesh(self.deepsdf, z, self.cfg.res, start_res=self.cfg.start_res or None)
+
+    def _kept(self, key, make):
+        "A mesh that is the same for every test shape (a training shape's, the mean latent's), made once."
+        if key not in self._meshes: self._meshes[key] = make()
+        self._meshes.move_to_end(key)
+        while len(self._meshes) > 256: self._meshes.popitem(last=False)
+        return self._meshes[key]
+
+    def answer(self, key, lat: dict):
+        "The mesh that answer `key` stands for: ('model', K), ('train', name), ('decoded', name), ('mean',), ('upper',)."
+        kind = key[0]
+        if kind == 'model': return self.decode(lat[key[1]][0])
+        if kind == 'upper': return self.decode(lat['upper_bound'][0])
+        if kind == 'train': return self._kept(key, lambda: self.train_ds.mesh(self.by_name[key[1]]))
+        if kind == 'decoded': return self._kept(key, lambda: self.decode(self.data.latents[self.data.names.index(key[1])]))
+        return self._kept(key, lambda: self.decode(self.mean_latent))
+
+    def shape_answers(self, ds: ShapeDataset, i: int, feats, split: str, lat: dict) -> list[tuple[dict, tuple]]:
+        "Rows without metrics (one per method and K) for shape `i` of `ds`, each with the key of the mesh it answers."
+        c, base = self.cfg, dict(split=split, shape=ds.shapes[i]['name'], uid=ds.uid(i), category=ds.category(i),
+                                 seed=self.cfg.seed)
+        out = []
         for k in c.ks:
-            v = self.views(i, len(feats), k)
             if 'model' in c.methods:
                 z, r = lat[k]
-                add(dict(method='model', k=k, nearest=r['top'][0][0], cos_nearest=r['top'][0][1], margin=r['margin']),
-                    decode_mesh(self.deepsdf, z, c.res))
-            if 'retrieval' in c.methods:
-                n = self.data.names[self.retrieve(feats[v])]
-                add(dict(method='retrieval', k=k, nearest=n), self.train_ds.mesh(self.by_name[n]))
-        if 'mean_latent' in c.methods:
-            if self._mean_mesh is None: self._mean_mesh = decode_mesh(self.deepsdf, self.mean_latent, c.res)
-            add(dict(method='mean_latent', k=0), self._mean_mesh)
+                out.append((dict(method='model', k=k, nearest=r['top'][0][0], cos_nearest=r['top'][0][1],
+                                 margin=r['margin']), ('model', k)))
+            n = self.data.names[self.retrieve(feats[self.views(i, len(feats), k)])]
+            if 'retrieval' in c.methods: out.append((dict(method='retrieval', k=k, nearest=n), ('train', n)))
+            if 'retrieval_decoded' in c.methods:
+                out.append((dict(method='retrieval_decoded', k=k, nearest=n), ('decoded', n)))
+        if 'mean_latent' in c.methods: out.append((dict(method='mean_latent', k=0), ('mean',)))
         if 'upper_bound' in c.methods:
-            z, l1 = lat['upper_bound']
-            add(dict(method='upper_bound', k=0, sdf_l1=l1), decode_mesh(self.deepsdf, z, c.res))
-        return rows, preds
+            out.append((dict(method='upper_bound', k=0, sdf_l1=lat['upper_bound'][1]), ('upper',)))
+        return [(base | row, key) for row, key in out]
 
-    def score(self, rows, preds, gt):
-        "Start scoring `preds` against the ground truth `gt`; `.get()` of the result gives `rows` with their metrics."
+    def metric_settings(self) -> dict:
+        "The keyword arguments of `mesh_metrics` that this evaluation scores with."
         c = self.cfg
-        pairs = [(p, gt) for p in preds]
-        return _Scored(rows, mesh_metrics_async(pairs, c.workers, n=c.n_surface, tau=c.tau, iou=True, seed=c.seed))
+        return dict(n=c.n_surface, tau=c.tau, exact=c.exact, n_iou=c.n_iou, near=c.near, seed=c.seed)
+
+    def score(self, answers, lat: dict, gt):
+        "Start scoring each distinct mesh of `answers` once against `gt`; `.get()` of the result gives the rows."
+        keys = list(dict.fromkeys(key for _, key in answers))
+        job = mesh_metrics_group_async([self.answer(key, lat) for key in keys], gt, self.cfg.workers,
+                                       **self.metric_settings())
+        return _Scored(answers, keys, job)
 
     def shape_rows(self, ds: ShapeDataset, i: int, feats, poses, split: str) -> list[dict]:
         "Rows with metrics (one per method and K) for shape `i` of `ds`, features `feats` (V, F) at `poses` (V, 2)."
-        return self.score(*self.shape_predictions(ds, i, feats, poses, split), ds.mesh(i)).get()
+        feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
+        lat = self.shape_latents(ds, [i], feats[None], poses)[0]
+        return self.score(self.shape_answers(ds, i, feats, split, lat), lat, ds.mesh(i)).get()
 
     def evaluate(self, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2) -> list[dict]:
         "Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`."
@@ -156,8 +193,7 @@ class Evaluator:
         for s in range(0, len(ids), b):              # latents a batch at a time, then meshes shape by shape:
             lat = self.shape_latents(ds, ids[s:s + b], feats[s:s + b], poses)
             for j, i in enumerate(ids[s:s + b]):     # `in_flight` shapes are scored while the next one's are meshed
-                rows_preds = self.shape_predictions(ds, i, feats[s + j], poses, split, lat[j])
-                pending.append(self.score(*rows_preds, ds.mesh(i)))
+                pending.append(self.score(self.shape_answers(ds, i, feats[s + j], split, lat[j]), lat[j], ds.mesh(i)))
                 while len(pending) > in_flight: rows += pending.pop(0).get()
                 bar.update(1)
         for p in pending: rows += p.get()
@@ -165,68 +201,91 @@ class Evaluator:
         return rows
 
 class _Scored:
-    "Rows waiting for their mesh metrics."
-    def __init__(self, rows, job): self.rows, self.job = rows, job
-    def get(self): return [r | {m: float(s[m]) for m in METRICS} for r, s in zip(self.rows, self.job.get())]
+    "Rows waiting for the metrics of the distinct meshes they answer with."
+    def __init__(self, answers, keys, job): self.answers, self.keys, self.job = answers, keys, job
+    def get(self):
+        by_key = dict(zip(self.keys, self.job.get()))
+        return [row | {m: float(by_key[key][m]) for m in METRICS} | dict(failed=int(by_key[key]['failed']))
+                for row, key in self.answers]
+
 
 # %% ../nbs/10_ood_eval.ipynb #282bd546
 def summarize(rows) -> list[dict]:
-    "Mean and median of every metric per (split, method, K)."
+    """Per (split, method, K): shapes scored, failed meshes, and mean and median of every metric over all of them (a
+    failed mesh scores 01_geometry's penalty); with several seeds, the means' spread over seeds (`*_sd`)."""
     groups = {}
     for r in rows: groups.setdefault((r['split'], r['method'], r['k']), []).append(r)
     out = []
     for (split, method, k), rs in groups.items():
-        s = dict(split=split, method=method, k=k, n=len(rs))
+        seeds = sorted({r.get('seed', 0) for r in rs})
+        s = dict(split=split, method=method, k=k, n=len({r.get('shape', j) for j, r in enumerate(rs)}), rows=len(rs),
+                 seeds=len(seeds), failed=int(sum(r.get('failed', 0) for r in rs)))
         for m in METRICS + ('cos_nearest', 'margin'):
             v = np.array([r[m] for r in rs if m in r], float)
             v = v[np.isfinite(v)]
-            if len(v): s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(np.median(v)), len(v)
+            if not len(v): continue
+            s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(np.median(v)), len(v)
+            per_seed = [np.nanmean([r[m] for r in rs if r.get('seed', 0) == sd and m in r]) for sd in seeds]
+            if len(seeds) > 1: s[f'{m}_sd'] = float(np.std(per_seed, ddof=1))
         out.append(s)
     return out
 
-def summary_markdown(summary, title: str = '') -> str:
-    """The summary as a markdown table (means, medians in parentheses; over the shapes that have the metric, counted
-    where fewer than n)."""
-    head = ('| split | method | K | n | Chamfer-L1 ↓ | F-score@1% ↑ | normal consistency ↑ | IoU ↑ '
-            '| cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|\n')
+def summary_markdown(summary, title: str = '', floor: dict = None) -> str:
+    """The summary as a markdown table: means (medians in parentheses; ± the spread over seeds where there are
+    several), shapes scored and failed meshes; `floor`: the metric's score of a mesh against itself."""
+    head = ('| split | method | K | n | failed | Chamfer-L1 ↓ | F-score ↑ | normal consistency ↑ | IoU ↑ '
+            '| cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|---|\n')
     def f(s, m, p):
         if m + '_mean' not in s: return '-'
-        k = s.get(m + '_n', s['n'])
-        return f"{s[m + '_mean']:.{p}f} ({s[m + '_median']:.{p}f})" + (f" [{k} of {s['n']}]" if k < s['n'] else '')
-    body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {f(s, 'chamfer_l1', 4)} "
-                   f"| {f(s, 'fscore', 3)} | {f(s, 'normal_consistency', 3)} | {f(s, 'iou', 3)} "
-                   f"| {f(s, 'cos_nearest', 3)} |\n" for s in summary)
-    return (f"{title}\n\n" if title else '') + head + body
+        sd = f" ± {s[m + '_sd']:.{p}f}" if m + '_sd' in s else ''
+        k, rows = s.get(m + '_n', s['n']), s.get('rows', s['n'])
+        return f"{s[m + '_mean']:.{p}f}{sd} ({s[m + '_median']:.{p}f})" + (f" [{k} of {rows}]" if k < rows else '')
+    body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {s.get('failed', '-')} "
+                   f"| {f(s, 'chamfer_l1', 4)} | {f(s, 'fscore', 3)} | {f(s, 'normal_consistency', 3)} "
+                   f"| {f(s, 'iou', 3)} | {f(s, 'cos_nearest', 3)} |\n" for s in summary)
+    note = ''
+    if floor: note = (f"\n\nThe metric's floor, a ground-truth mesh against itself: Chamfer-L1 {floor['chamfer_l1']:.4f}, "
+                      f"F-score {floor['fscore']:.3f}. Distances in the unit cube, F-score at τ = {floor['tau']}.")
+    return (f"{title}\n\n" if title else '') + head + body + note
 
 def write_results(rows, out, meta: dict = None) -> list[dict]:
-    "`per_shape.csv`, `summary.md` and `summary.json` in `out`; returns the summary."
-    out, s = Path(out), summarize(rows)
+    "`per_shape.csv`, `summary.md` and `summary.json` in `out`, each written whole or not at all; returns the summary."
+    out, s, meta = Path(out), summarize(rows), meta or {}
     out.mkdir(parents=True, exist_ok=True)
     keys = list(dict.fromkeys(k for r in rows for k in r))
     with atomic_write(out/'per_shape.csv', 'w') as f:
         w = csv.DictWriter(f, keys)
         w.writeheader()
         w.writerows(rows)
-    with atomic_write(out/'summary.md', 'w') as f: f.write(summary_markdown(s, (meta or {}).get('title', '')))
-    save_json(dict(meta=meta or {}, summary=s), out/'summary.json')
+    md = summary_markdown(s, meta.get('title', ''), meta.get('floor'))
+    vs = comparisons(rows)
+    if vs: md += '\n\n' + comparisons_markdown(vs)
+    with atomic_write(out/'summary.md', 'w') as f: f.write(md + '\n')
+    save_json(dict(meta=meta, summary=s, comparisons=vs), out/'summary.json')
     return s
 
+
+# %% ../nbs/10_ood_eval.ipynb #5e3b1730
 def metric_vs_k_figure(summary, metric: str = 'chamfer_l1'):
-    "Mean `metric` against K per split: the model as a line, retrieval dashed, the K-free baselines as levels."
+    """Mean `metric` against K per split: the model as a line, both retrievals dashed, the K-free baselines as levels;
+    each title counts the shapes and the model's failed meshes (scored with the penalty)."""
     import matplotlib.pyplot as plt
     splits = list(dict.fromkeys(s['split'] for s in summary))
     fig, axs = plt.subplots(1, len(splits), figsize=(4.5 * len(splits), 3.4), dpi=90, squeeze=False)
+    lines = (('model', '-o', 'C0'), ('retrieval', '--s', 'C1'), ('retrieval_decoded', '--^', 'C4'))
     for ax, sp in zip(axs[0], splits):
-        for j, (meth, style) in enumerate((('model', '-o'), ('retrieval', '--s'))):
+        for meth, style, colour in lines:
             mine = [s for s in summary if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s]
             pts = sorted((s['k'], s[f'{metric}_mean']) for s in mine)
-            if pts: ax.plot(*zip(*pts), style, label=meth, color=f'C{j}')
+            if pts: ax.plot(*zip(*pts), style, label=meth.replace('_', ' '), color=colour)
         for j, meth in enumerate(('mean_latent', 'upper_bound')):
             for s in summary:
                 if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s:
                     ax.axhline(s[f'{metric}_mean'], ls=':', color=f'C{j + 2}', label=meth.replace('_', ' '))
+        model = [s for s in summary if s['split'] == sp and s['method'] == 'model']
+        n, failed = max((s['n'] for s in model), default=0), sum(s.get('failed', 0) for s in model)
         ax.set(xlabel='views K', ylabel=metric)
-        ax.set_title(sp, fontsize=10)
+        ax.set_title(f"{sp}: {n} shapes, {failed} failed model meshes", fontsize=9)
     axs[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -259,6 +318,76 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
     fig.tight_layout()
     return fig
 
+
+# %% ../nbs/10_ood_eval.ipynb #080bf815
+def paired_bootstrap(diff, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """Mean of `diff` (shapes,) or (seeds, shapes), per-shape paired differences a row per seed, and its percentile
+    bootstrap interval: shapes resampled with replacement, and seeds too where there are several."""
+    d = np.atleast_2d(np.asarray(diff, float))
+    S, N = d.shape
+    rng = np.random.default_rng(seed)
+    si = rng.integers(0, S, (n_boot, S, 1))
+    ni = rng.integers(0, N, (n_boot, 1, N))
+    lo, hi = np.quantile(d[si, ni].mean((1, 2)), [(1 - level) / 2, (1 + level) / 2])
+    return dict(mean=float(d.mean()), lo=float(lo), hi=float(hi))
+
+def _better(a, b, metric: str):
+    "Where `a` beats `b` on `metric` (Chamfer: lower; the other metrics: higher)."
+    return a < b if metric == 'chamfer_l1' else a > b
+
+def _values(rows, split, method, k, metric) -> dict:
+    "{seed: {shape: value}} of `metric` for one (split, method, K), finite values only."
+    out = {}
+    for r in rows:
+        if (r['split'], r['method'], r['k']) == (split, method, k) and np.isfinite(r.get(metric, np.nan)):
+            out.setdefault(r.get('seed', 0), {})[r['shape']] = r[metric]
+    return out
+
+def paired_arrays(rows, split, a: tuple, b: tuple, metric: str):
+    "`metric` of (method, K) `a` and `b` as (seeds, shapes) arrays over the seeds and shapes both have."
+    va, vb = _values(rows, split, *a, metric), _values(rows, split, *b, metric)
+    seeds = sorted(set(va) & set(vb))
+    shapes = sorted(set.intersection(*(set(va[s]) & set(vb[s]) for s in seeds))) if seeds else []
+    return (np.array([[v[s][n] for n in shapes] for s in seeds]).reshape(len(seeds), len(shapes)) for v in (va, vb))
+
+def verdict(diff: dict, metric: str, name: str = 'baseline') -> str:
+    "Which side a difference's interval favours, or 'not resolved' where it holds zero."
+    if diff['lo'] <= 0 <= diff['hi']: return 'not resolved'
+    lower_is_better = metric == 'chamfer_l1'
+    return 'model' if (diff['hi'] < 0) == lower_is_better else name
+
+BASELINES = ('retrieval', 'retrieval_decoded', 'mean_latent', 'upper_bound')
+
+def comparisons(rows, metrics=('chamfer_l1', 'fscore'), baselines=BASELINES, n_boot: int = 2000) -> list[dict]:
+    """Per test set, K, baseline and metric: the model against the baseline on the same shapes (and seeds): both means,
+    the paired difference model - baseline with its bootstrap 95% interval, the share of shapes where the model is
+    better (ties count half) with its interval, and the verdict."""
+    out = []
+    for split, k in dict.fromkeys((r['split'], r['k']) for r in rows if r['method'] == 'model'):
+        for base in baselines:
+            for metric in metrics:
+                a, b = paired_arrays(rows, split, ('model', k), (base, 0 if base in ('mean_latent', 'upper_bound') else k),
+                                     metric)
+                if not a.size: continue
+                d = paired_bootstrap(a - b, n_boot)
+                w = paired_bootstrap(np.where(a == b, 0.5, _better(a, b, metric)), n_boot)
+                out.append(dict(split=split, k=k, baseline=base, metric=metric, n=a.shape[1], seeds=a.shape[0],
+                                model=float(a.mean()), other=float(b.mean()), diff=d['mean'], diff_lo=d['lo'],
+                                diff_hi=d['hi'], model_better=w['mean'], better_lo=w['lo'], better_hi=w['hi'],
+                                verdict=verdict(d, metric, base)))
+    return out
+
+def comparisons_markdown(vs: list[dict], digits: int = 4) -> str:
+    "`comparisons` as a markdown table: the difference and the model's share of wins, each with its 95% interval."
+    head = ('| split | K | baseline | metric | shapes × seeds | model | baseline | model - baseline [95% CI] '
+            '| model better [95% CI] | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n')
+    f = lambda x: f'{x:.{digits}f}'
+    return head + ''.join(
+        f"| {v['split']} | {v['k']} | {v['baseline']} | {v['metric']} | {v['n']} × {v['seeds']} | {f(v['model'])} "
+        f"| {f(v['other'])} | {f(v['diff'])} [{f(v['diff_lo'])}, {f(v['diff_hi'])}] "
+        f"| {v['model_better']:.0%} [{v['better_lo']:.0%}, {v['better_hi']:.0%}] | {v['verdict']} |\n" for v in vs)
+
+
 # %% ../nbs/10_ood_eval.ipynb #ab9b213f
 def _cell(v: str):
     for t in (int, float):
@@ -272,10 +401,6 @@ def read_rows(path) -> list[dict]:
     p = p/'per_shape.csv' if p.is_dir() else p
     if not p.exists(): raise MissingError(f"{p}: no per-shape results (written by `write_results`)")
     with open(p, newline='') as f: return [{k: _cell(v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
-
-def _better(a, b, metric: str):
-    "Where `a` beats `b` on `metric` (Chamfer: lower; the other metrics: higher)."
-    return a < b if metric == 'chamfer_l1' else a > b
 
 def _by_shape(rows, split, method, k) -> dict:
     return {r['shape']: r for r in rows if (r['split'], r['method'], r['k']) == (split, method, k)}
@@ -324,65 +449,101 @@ def table_markdown(rows, names: dict = None, digits: int = 4,
 
 # %% ../nbs/10_ood_eval.ipynb #21641b4d
 def _mean(rows, split, method, k, metric):
-    v = np.array([r[metric] for r in _by_shape(rows, split, method, k).values() if metric in r], float)
+    v = np.array([r[metric] for r in rows if (r['split'], r['method'], r['k']) == (split, method, k) and metric in r],
+                 float)
     v = v[np.isfinite(v)]
     return float(v.mean()) if len(v) else float('nan')
 
-def scaling_table(pools: dict, ks=(1, 8)) -> list[dict]:
-    "Per pool size (keys of `pools`; `read_rows` rows each), test set and K: each method's means, model vs retrieval."
+def _peer(rows) -> str:
+    "The model's peer: the decoded retrieval where the rows have it, else (rows of older evaluations) retrieval."
+    return 'retrieval_decoded' if any(r['method'] == 'retrieval_decoded' for r in rows) else 'retrieval'
+
+SCALING_METHODS = ('model', 'retrieval', 'retrieval_decoded', 'mean_latent', 'upper_bound')
+K_FREE = ('mean_latent', 'upper_bound')       # methods that answer without views: K = 0
+
+def scaling_table(pools: dict, ks=(1, 8), n_boot: int = 2000) -> list[dict]:
+    """Per pool size (keys of `pools`; `read_rows` rows each, of one seed or several), test set and K: each method's
+    means (over shapes and seeds), and the model against its peer (`_peer`) on Chamfer-L1: the paired difference and
+    the share of shapes where the model is closer, each with its bootstrap 95% interval."""
     out = []
     for n, rows in sorted(pools.items()):
-        vs = against_retrieval(rows)
+        peer, vs = _peer(rows), against_retrieval(rows)
         for split in dict.fromkeys(r['split'] for r in rows):
             for k in ks:
-                vr = [x for x in vs if (x['split'], x['k']) == (split, k)]
-                if not vr: continue
-                row = dict(pool=n, split=split, k=k, n=vr[0]['n'])
+                a, b = paired_arrays(rows, split, ('model', k), (peer, k), 'chamfer_l1')
+                if not a.size: continue
+                row = dict(pool=n, split=split, k=k, n=a.shape[1], seeds=a.shape[0], peer=peer)
                 for metric, short in (('chamfer_l1', 'cd'), ('fscore', 'f')):
-                    for method, key in (('model', k), ('retrieval', k), ('mean_latent', 0), ('upper_bound', 0)):
-                        row[f'{short}_{method}'] = _mean(rows, split, method, key, metric)
-                row |= dict(model_better=vr[0]['model_better'], distinct=vr[0]['distinct'],
+                    for method in SCALING_METHODS:
+                        row[f'{short}_{method}'] = _mean(rows, split, method, 0 if method in K_FREE else k, metric)
+                d = paired_bootstrap(a - b, n_boot)
+                w = paired_bootstrap(np.where(a == b, 0.5, a < b), n_boot)
+                distinct = [x['distinct'] for x in vs if (x['split'], x['k']) == (split, k)]
+                row |= dict(d_cd=d['mean'], d_cd_lo=d['lo'], d_cd_hi=d['hi'], model_better=w['mean'],
+                            better_lo=w['lo'], better_hi=w['hi'], verdict=verdict(d, 'chamfer_l1', peer),
+                            distinct=distinct[0] if distinct else 0,
+                            failed=int(sum(r.get('failed', 0) for r in rows if (r['split'], r['method'], r['k']) ==
+                                       (split, 'model', k))),
                             cos_nearest=_mean(rows, split, 'model', k, 'cos_nearest'))
                 out.append(row)
     return out
 
-SCALING_COLUMNS = dict(k='K', n='shapes', cd_model='CD model', cd_retrieval='CD retr.', cd_mean_latent='CD mean',
-                       cd_upper_bound='CD upper', f_model='F model', f_retrieval='F retr.', f_mean_latent='F mean',
-                       f_upper_bound='F upper', model_better='model closer', distinct='distinct answers',
-                       cos_nearest='cos nearest')
+SCALING_COLUMNS = dict(k='K', n='shapes', seeds='seeds', cd_model='CD model', cd_retrieval='CD retr.',
+                       cd_retrieval_decoded='CD retr. decoded', cd_mean_latent='CD mean', cd_upper_bound='CD upper',
+                       f_model='F model', f_retrieval='F retr.', f_retrieval_decoded='F retr. decoded',
+                       f_upper_bound='F upper', d_cd='CD model - peer [95% CI]', model_better='model closer [95% CI]',
+                       verdict='verdict', failed='failed', distinct='distinct answers', cos_nearest='cos nearest')
 
 def scaling_markdown(table: list[dict], **extra) -> str:
-    "`scaling_table`'s rows as a markdown table (CD: Chamfer-L1, F: F-score at 1%); `extra`: more columns and titles."
-    return table_markdown(table, SCALING_COLUMNS | extra, digits=3)
+    """`scaling_table`'s rows as a markdown table (CD: Chamfer-L1, F: F-score, both in the unit cube; the peer is the
+    decoded retrieval, or retrieval for older rows); `extra`: more columns and their titles."""
+    cols = SCALING_COLUMNS | extra
+    def show(r):
+        s = {k: r[k] for k in cols if k in r} | dict(pool=r['pool'], split=r['split'])
+        s['d_cd'] = f"{r['d_cd']:.3f} [{r['d_cd_lo']:.3f}, {r['d_cd_hi']:.3f}]"
+        s['model_better'] = f"{r['model_better']:.0%} [{r['better_lo']:.0%}, {r['better_hi']:.0%}]"
+        return {k: s[k] for k in ('pool', 'split', *cols) if k in s}
+    return table_markdown([show(r) for r in table], cols, digits=3)
 
 def scaling_figure(table: list[dict]):
-    "Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: each method, each K."
+    """Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: each method, each K; and the
+    model's Chamfer-L1 difference from its peer with its 95% interval (bottom row), zero dashed."""
     import matplotlib.pyplot as plt
     splits = list(dict.fromkeys(r['split'] for r in table))
-    fig, axes = plt.subplots(2, len(splits), figsize=(4.2 * len(splits), 6.4), squeeze=False)
-    styles = dict(model=('C0', 'model'), retrieval=('C1', 'retrieval'), mean_latent=('0.5', 'mean latent'),
-                  upper_bound=('C2', 'upper bound'))
+    fig, axes = plt.subplots(3, len(splits), figsize=(4.2 * len(splits), 9), squeeze=False)
+    styles = dict(model=('C0', 'model'), retrieval=('C1', 'retrieval'), retrieval_decoded=('C4', 'retrieval decoded'),
+                  mean_latent=('0.5', 'mean latent'), upper_bound=('C2', 'upper bound'))
     for j, split in enumerate(splits):
         rs = [r for r in table if r['split'] == split]
         ks, pools = sorted({r['k'] for r in rs}), sorted({r['pool'] for r in rs})
         for i, short in enumerate(('cd', 'f')):
             ax = axes[i, j]
             for method, (colour, label) in styles.items():
-                for k in (ks if method in ('model', 'retrieval') else ks[:1]):
+                for k in (ks[:1] if method in K_FREE else ks):
                     pts = sorted((r['pool'], r[f'{short}_{method}']) for r in rs if r['k'] == k)
-                    ls = '-' if k == ks[0] else '--'
-                    name = f'{label} K={k}' if method in ('model', 'retrieval') else label
-                    ax.plot(*zip(*pts), ls, color=colour, marker='o', ms=3, label=name)
-            ax.set_xscale('log')
-            ax.set_xticks(pools, [str(p) for p in pools])
-            ax.minorticks_off()
-            if short == 'cd': ax.set_yscale('log')
-            ax.set_ylabel('Chamfer-L1' if short == 'cd' else 'F-score@1%')
-            ax.set_title(split if i == 0 else '')
-            if i == 1: ax.set_xlabel('training shapes')
+                    if all(np.isnan(v) for _, v in pts): continue
+                    name = label if method in K_FREE else f'{label} K={k}'
+                    ax.plot(*zip(*pts), '-' if k == ks[0] else '--', color=colour, marker='o', ms=3, label=name)
+            ax.set_ylabel('Chamfer-L1' if short == 'cd' else 'F-score')
+            ax.set_title(f"{split} ({rs[0]['n']} shapes, {rs[0]['seeds']} seeds)" if i == 0 else '', fontsize=9)
+        ax = axes[2, j]
+        for m, k in enumerate(ks):
+            pts = sorted((r['pool'], r['d_cd'], r['d_cd_lo'], r['d_cd_hi']) for r in rs if r['k'] == k)
+            x = np.array([p[0] for p in pts]) * (1 + 0.06 * m)       # K side by side
+            y, lo, hi = (np.array([p[q] for p in pts]) for q in (1, 2, 3))
+            ax.errorbar(x, y, [y - lo, hi - y], fmt='o', ms=4, capsize=3, label=f'K={k}')
+        ax.axhline(0, color='gray', ls='--', lw=0.8)
+        ax.set(ylabel=f"CD model - {rs[0]['peer'].replace('_', ' ')}", xlabel='training shapes')
+        for a in axes[:, j]:
+            a.set_xscale('log')
+            a.set_xticks(pools, [str(p) for p in pools])
+            a.minorticks_off()
+        axes[0, j].set_yscale('log')
     axes[0, 0].legend(fontsize=7)
+    axes[2, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
 
 # %% ../nbs/10_ood_eval.ipynb #6fbb32b6
 @console_script
@@ -411,11 +572,15 @@ def evaluate_cli(argv=None):
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     "Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary."
     from img2sdf.latent_dit import _features_file
-    t0, rows, out = time.perf_counter(), [], Path(out)
+    t0, rows, out, c = time.perf_counter(), [], Path(out), ev.cfg
     for name, ds, ids in sets: rows += ev.evaluate(ds, _features_file(ds.root), name, ids)
-    n, source = len(ev.data.names), ev.train_ds.source or ev.train_ds.root
-    meta = dict(title=f"{title} ({ev.data.encoder} features, {n} training shapes of {source})", encoder=ev.data.encoder,
-                n_train=n, config=ev.cfg.to_dict(), seconds=time.perf_counter() - t0)
+    n, source, seconds = len(ev.data.names), ev.train_ds.source or ev.train_ds.root, time.perf_counter() - t0
+    first_set, first_ids = sets[0][1], sets[0][2] or [0]
+    floor = sampling_floor(first_set.mesh(first_ids[0]), c.n_surface, c.tau, c.seed, c.exact) | dict(tau=c.tau)
+    shapes = len({(r['split'], r['shape']) for r in rows})
+    meta = dict(title=f"{title} ({ev.data.encoder} features, {n} training shapes of {source}, seed {c.seed})",
+                encoder=ev.data.encoder, n_train=n, config=c.to_dict(), seconds=seconds,
+                seconds_per_shape=seconds / max(1, shapes), floor=floor)
     s = write_results(rows, out, meta)
     print((out/'summary.md').read_text())
     metric_vs_k_figure(s).savefig(out/'metric_vs_k.png')
@@ -426,49 +591,71 @@ def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     print(f"wrote {out}/per_shape.csv, summary.md, summary.json and figures in {time.perf_counter() - t0:.0f} s")
     return s
 
+
 # %% ../nbs/10_ood_eval.ipynb #a5ec966a
-def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, batches=(1, 0), repeats: int = 3) -> list[dict]:
-    """Seconds per test shape of `ev.evaluate` on shapes `ids` at each latent batch size (0: all of `ids`): medians of
-    `repeats` runs after a warm-up."""
-    ids, base, out, ref = list(ids), ev.cfg, [], None
-    ev.evaluate(ds, features, 'warm-up', ids[:1])
+def _same_definition(a: EvalConfig, b: EvalConfig) -> bool:
+    "Whether two settings measure the same quantities (their metrics differ only by sampling and speed-ups)."
+    return (a.exact, a.near, a.tau, a.n_iou > 0) == (b.exact, b.near, b.tau, b.n_iou > 0)
+
+def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, settings, repeats: int = 1) -> list[dict]:
+    """Seconds per test shape of `ev.evaluate` on shapes `ids` under each of `settings` (`EvalConfig`s), medians of
+    `repeats` runs after a warm-up, and the largest change of each metric against the first setting of the same
+    definitions; prints a line a setting."""
+    ids, base, out = list(ids), ev.cfg, []
+    key = lambda r: (r['split'], r['shape'], r['method'], r['k'])
     try:
-        for b in batches:
-            ev.cfg = base.replace(batch=b or len(ids))
+        for j, cfg in enumerate(settings):
+            ev.cfg, ev._meshes = cfg, OrderedDict()
+            ev.evaluate(ds, features, 'warm-up', ids[:1])
             r = bench(lambda: ev.evaluate(ds, features, 'bench', ids), repeats=repeats, warmup=0)
-            ch = np.array([x['chamfer_l1'] for x in r['result']])
-            ref = ch if ref is None else ref
-            out.append(dict(batch=ev.cfg.batch, n=len(ids), s_per_shape=r['median'] / len(ids), times=r['times'],
-                            max_chamfer_diff=float(np.nanmax(np.abs(ch - ref)))))
-            runs = ', '.join(f'{t:.1f}' for t in r['times'])
-            print(f"batch {ev.cfg.batch:4d}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}; "
-                  f"runs {runs} s for {len(ids)}), rows differ from the first setting by at most "
-                  f"{out[-1]['max_chamfer_diff']:.1e} Chamfer-L1", flush=True)
-    finally: ev.cfg = base
-    speedup = out[0]['s_per_shape'] / out[-1]['s_per_shape']
-    print(f"speed-up of batch {out[-1]['batch']} over batch {out[0]['batch']}: {speedup:.2f}x")
+            ref = next((o for o in out if _same_definition(o['cfg'], cfg)), None)
+            change = {}
+            if ref:
+                mine = {key(x): x for x in r['result']}
+                for m in METRICS:
+                    d = [abs(mine[key(x)][m] - x[m]) for x in ref['rows'] if key(x) in mine]
+                    change[m] = float(np.nanmax(d)) if d else float('nan')
+            out.append(dict(cfg=cfg, rows=r['result'], n=len(ids), s_per_shape=r['median'] / len(ids),
+                            times=r['times'], max_change=change))
+            what = (', '.join(f"{m} {v:.4f}" for m, v in change.items()) if ref else
+                    'other metric definitions than the settings before')
+            print(f"setting {j}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}, {len(ids)} shapes); "
+                  f"largest change against the first setting of its definitions: {what}", flush=True)
+    finally: ev.cfg, ev._meshes = base, OrderedDict()
+    print(f"speed-up of setting {len(out) - 1} over setting 0: {out[0]['s_per_shape'] / out[-1]['s_per_shape']:.2f}x")
     return out
+
+def setting(spec: str) -> EvalConfig:
+    "An `EvalConfig` from 'PRESET KEY=VALUE ...'."
+    preset, *over = spec.split()
+    return EvalConfig.preset(preset).override(*over)
 
 @console_script
 def bench_evaluate_cli(argv=None):
-    "Console script `img2sdf_bench_evaluate`: the evaluation's time per test shape, latents batched vs one by one."
+    "Console script `img2sdf_bench_evaluate`: the evaluation's seconds per test shape under several settings."
     ap = ArgumentParser(description=bench_evaluate_cli.__doc__)
     ap.add_argument('--deepsdf', required=True)
     ap.add_argument('--dit', required=True)
     ap.add_argument('--train_data', required=True)
     ap.add_argument('--split', required=True, help='holdout_split JSON: the first --n of its test shapes are timed')
     ap.add_argument('--n', type=int, default=16)
-    ap.add_argument('--repeats', type=int, default=3)
-    ap.add_argument('--batches', type=int, nargs='+', default=[1, 0], help='latent batch sizes (0: all --n shapes)')
-    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--repeats', type=int, default=1)
+    ap.add_argument('--settings', nargs='+', metavar="'PRESET KEY=VALUE ...'",
+                    default=['cpu_before', 'cpu start_res=64 n_surface=100000 upper_bound_points=8192', 'cpu'],
+                    help="evaluation settings, each a preset and overrides (default: the cpu evaluation before "
+                         "exact distances; the cpu preset's metrics at the old meshing and fit; the cpu preset)")
     ap.add_argument('--device')
-    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     from img2sdf.latent_dit import _features_file
-    train, cfg = ShapeDataset(a.train_data), EvalConfig.preset(a.preset).override(*a.set)
-    ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), cfg, a.device)
+    settings = [setting(s) for s in a.settings]
+    train = ShapeDataset(a.train_data)
+    ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), settings[0], a.device)
     ids = load_json(a.split)['test'][:a.n]
-    dev = torch.cuda.get_device_name() if ev.device.type == 'cuda' else 'cpu'
-    print(f"{len(ids)} test shapes of {a.split} in {train.root}, evaluation preset {a.preset} (K = {list(cfg.ks)}, "
-          f"{cfg.res}^3 meshes, {cfg.upper_bound_steps}-step upper bound) on {dev}")
-    bench_evaluate(ev, train, _features_file(train.root), ids, a.batches, a.repeats)
+    dev = torch.cuda.get_device_name() if ev.device.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
+    print(f"{len(ids)} test shapes of {a.split} in {train.root} on {dev}; settings:")
+    for j, (spec, c) in enumerate(zip(a.settings, settings)):
+        print(f"  {j}: {spec}: {'exact' if c.exact else 'sampled'} distances, {c.n_surface:,} surface and "
+              f"{c.n_iou:,} IoU points, {c.res}^3 meshes from {c.start_res or min(64, c.res)}^3, "
+              f"{c.upper_bound_steps} x {c.upper_bound_points} upper bound, {c.workers or os.cpu_count()} scorers")
+    bench_evaluate(ev, train, _features_file(train.root), ids, settings, a.repeats)
+

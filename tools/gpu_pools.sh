@@ -7,7 +7,9 @@
 #   tools/gpu_pools.sh runs "source=procedural encoder=efficientnet_lite0 workers=16 n_train=5100 holdout=0.02" \
 #       1000 20:deepsdf=pilot,deepsdf_steps=20000,deepsdf_clamp_grad=through
 #
-# PRESET (default large) is the pipeline preset; MPS=0 runs without MPS.
+# PRESET (default large) is the pipeline preset; SEEDS="0 1 2" runs each pool as a seed series (img2sdf_run --seeds,
+# the table in OUT/pool-N/series); MPS=0 runs without MPS. Where the preset keeps its data in the run's folder (the
+# cpu preset), the other pools link the first pool's OUT/pool-N/data instead of preparing their own.
 set -u
 if (( $# < 3 )); then sed -n '2,10p' "$0" >&2; exit 2; fi
 out=$1; common=$2; shift 2
@@ -34,7 +36,7 @@ pool() {       # N[:KEY=VALUE,...]
   say "pool $n starts: --set $common n_fit=$n ${extra//,/ }"
   # shellcheck disable=SC2086
   python3 -c 'import sys; from img2sdf.cli import run_cli; run_cli(sys.argv[1:])' --preset "${PRESET:-large}" \
-    --out "$out/pool-$n" --set $common n_fit=$n ${extra//,/ } > "$out/pool-$n.log" 2>&1
+    --out "$out/pool-$n" ${SEEDS:+--seeds $SEEDS} --set $common n_fit=$n ${extra//,/ } > "$out/pool-$n.log" 2>&1
   say "pool $n exit $?"
 }
 
@@ -42,11 +44,14 @@ pool "$1" &
 first=$!
 n1=${1%%:*}
 shift
-until grep -q '"deepsdf"' "$out/pool-$n1/stages.json" 2>/dev/null; do
+until grep -qs '"deepsdf"' "$out/pool-$n1/stages.json" "$out/pool-$n1"/seed-*/stages.json; do
   if ! kill -0 $first 2>/dev/null; then say "pool $n1 ended before its data were ready"; wait; exit 1; fi
   sleep 3
 done
 say "data ready"
-for p in "$@"; do pool "$p" & done
+for p in "$@"; do
+  if [[ -d $out/pool-$n1/data ]]; then mkdir -p "$out/pool-${p%%:*}" && ln -sfn "$out/pool-$n1/data" "$out/pool-${p%%:*}/data"; fi
+  pool "$p" &
+done
 wait
 say "series done"

@@ -45,7 +45,7 @@ class PipelineConfig(Config):
     dit: str = 'gpu'
     evaluate: str = 'paper'
     workers: int = 0                # 0: the CPU count
-    seed: int = 0                   # DeepSDF's start and batches, the DiT's start, batches and sampling, the evaluation's
+    seed: int = 0                   # DeepSDF's start and batches, the DiT's start, batches, sampling; the evaluation
     split_seed: int = 0             # the held-out split: one for every seed of a series, so its shapes pair up
     choices = dict(deepsdf_clamp_grad=('', 'through'))
     presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
@@ -197,7 +197,8 @@ def run_cli(argv=None):
     ap.add_argument('--preset', default='cpu',
                     help='cpu (minutes on a laptop), gpu, large (thousands of shapes) or paper')
     ap.add_argument('--out', help='output folder (default: <data home>/runs/pipeline-<preset>)')
-    ap.add_argument('--seeds', type=int, nargs='+', help='a series: one run a seed in OUT/seed-N, the table in OUT/series')
+    ap.add_argument('--seeds', type=int, nargs='+',
+                    help='a series: one run a seed in OUT/seed-N, the table in OUT/series')
     ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)

@@ -56,11 +56,11 @@ class EvalConfig(Config):
     methods: tuple = METHODS
     workers: int = 0               # processes that score meshes (0: one per CPU)
     batch: int = 0                 # test shapes whose latents are sampled and fitted at once (0: 64 on a GPU;
-                                   # 1 on a CPU, where fitting shape by shape overlaps the scoring)
+                                   # 1 on a CPU, where fitting shape by shape overlaps a pool's scoring)
     seed: int = 0                  # views, DDIM noise, the upper bound's fit and the metrics' samples
     presets = {'paper': {}, 'gpu': {},
-               'cpu': dict(res=64, start_res=16, n_surface=30_000, upper_bound_steps=300, upper_bound_points=1024,
-                           workers=1),     # point-cloud-utils and torch use both cores of a laptop themselves
+               'cpu': dict(res=64, start_res=16, n_surface=10_000, upper_bound_steps=300, upper_bound_points=1024,
+                           batch=32, workers=1),   # point-cloud-utils and torch use both cores of a laptop themselves
                'cpu_before': dict(res=64, start_res=64, n_surface=10_000, n_iou=10_000, near=0.0, exact=False,
                                   upper_bound_steps=300, methods=('model', 'retrieval', 'mean_latent', 'upper_bound')),
                'tiny': dict(ks=(1, 4), res=32, n_surface=5000, n_iou=5000, upper_bound_steps=60),
@@ -138,12 +138,13 @@ class Evaluator:
         return self._meshes[key]
 
     def answer(self, key, lat: dict):
-        "The mesh that answer `key` stands for: ('model', K), ('train', name), ('decoded', name), ('mean',), ('upper',)."
+        "The mesh of answer `key`: ('model', K), ('train', name), ('decoded', name), ('mean',) or ('upper',)."
         kind = key[0]
         if kind == 'model': return self.decode(lat[key[1]][0])
         if kind == 'upper': return self.decode(lat['upper_bound'][0])
         if kind == 'train': return self._kept(key, lambda: self.train_ds.mesh(self.by_name[key[1]]))
-        if kind == 'decoded': return self._kept(key, lambda: self.decode(self.data.latents[self.data.names.index(key[1])]))
+        if kind == 'decoded':
+            return self._kept(key, lambda: self.decode(self.data.latents[self.data.names.index(key[1])]))
         return self._kept(key, lambda: self.decode(self.mean_latent))
 
     def shape_answers(self, ds: ShapeDataset, i: int, feats, split: str, lat: dict) -> list[tuple[dict, tuple]]:
@@ -244,8 +245,9 @@ def summary_markdown(summary, title: str = '', floor: dict = None) -> str:
                    f"| {f(s, 'chamfer_l1', 4)} | {f(s, 'fscore', 3)} | {f(s, 'normal_consistency', 3)} "
                    f"| {f(s, 'iou', 3)} | {f(s, 'cos_nearest', 3)} |\n" for s in summary)
     note = ''
-    if floor: note = (f"\n\nThe metric's floor, a ground-truth mesh against itself: Chamfer-L1 {floor['chamfer_l1']:.4f}, "
-                      f"F-score {floor['fscore']:.3f}. Distances in the unit cube, F-score at τ = {floor['tau']}.")
+    if floor:
+        note = (f"\n\nThe metric's floor, a ground-truth mesh against itself: Chamfer-L1 {floor['chamfer_l1']:.4f}, "
+                f"F-score {floor['fscore']:.3f}. Distances in the unit cube, F-score at τ = {floor['tau']}.")
     return (f"{title}\n\n" if title else '') + head + body + note
 
 def write_results(rows, out, meta: dict = None) -> list[dict]:
@@ -366,8 +368,8 @@ def comparisons(rows, metrics=('chamfer_l1', 'fscore'), baselines=BASELINES, n_b
     for split, k in dict.fromkeys((r['split'], r['k']) for r in rows if r['method'] == 'model'):
         for base in baselines:
             for metric in metrics:
-                a, b = paired_arrays(rows, split, ('model', k), (base, 0 if base in ('mean_latent', 'upper_bound') else k),
-                                     metric)
+                other = (base, 0 if base in ('mean_latent', 'upper_bound') else k)
+                a, b = paired_arrays(rows, split, ('model', k), other, metric)
                 if not a.size: continue
                 d = paired_bootstrap(a - b, n_boot)
                 w = paired_bootstrap(np.where(a == b, 0.5, _better(a, b, metric)), n_boot)
@@ -641,7 +643,7 @@ def bench_evaluate_cli(argv=None):
     ap.add_argument('--n', type=int, default=16)
     ap.add_argument('--repeats', type=int, default=1)
     ap.add_argument('--settings', nargs='+', metavar="'PRESET KEY=VALUE ...'",
-                    default=['cpu_before', 'cpu start_res=64 n_surface=100000 upper_bound_points=8192', 'cpu'],
+                    default=['cpu_before', 'cpu start_res=64 n_surface=30000 upper_bound_points=8192 batch=1', 'cpu'],
                     help="evaluation settings, each a preset and overrides (default: the cpu evaluation before "
                          "exact distances; the cpu preset's metrics at the old meshing and fit; the cpu preset)")
     ap.add_argument('--device')

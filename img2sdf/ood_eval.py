@@ -527,7 +527,9 @@ def scaling_figure(table: list[dict]):
                     name = label if method in K_FREE else f'{label} K={k}'
                     ax.plot(*zip(*pts), '-' if k == ks[0] else '--', color=colour, marker='o', ms=3, label=name)
             ax.set_ylabel('Chamfer-L1' if short == 'cd' else 'F-score')
-            ax.set_title(f"{split} ({rs[0]['n']} shapes, {rs[0]['seeds']} seeds)" if i == 0 else '', fontsize=9)
+            failed = sum(r['failed'] for r in rs)
+            title = f"{split} ({rs[0]['n']} shapes, {rs[0]['seeds']} seeds, {failed} failed model meshes)"
+            ax.set_title(title if i == 0 else '', fontsize=9)
         ax = axes[2, j]
         for m, k in enumerate(ks):
             pts = sorted((r['pool'], r['d_cd'], r['d_cd_lo'], r['d_cd_hi']) for r in rs if r['k'] == k)

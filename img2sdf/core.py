@@ -39,9 +39,16 @@ def make_folder(path) -> Path:
         raise UsageError(f"{path}: a file is in the way of this folder; choose another path") from None
     return path
 
+def _umask() -> int:
+    "The process's file-creation mask (read by setting it and putting it back)."
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
 @contextmanager
 def atomic_write(path, mode: str = 'wb'):
-    "Open a temporary file beside `path` for writing; on success rename it to `path`, on error remove it."
+    """Open a temporary file beside `path` for writing; on success rename it to `path` with the permissions a plain
+    `open` would give (the umask's), on error remove it."""
     path = Path(path)
     make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -50,6 +57,7 @@ def atomic_write(path, mode: str = 'wb'):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)

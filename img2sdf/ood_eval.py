@@ -27,7 +27,7 @@ __all__ = ['METHODS', 'METRICS', 'BASELINES', 'SCALING_METHODS', 'K_FREE', 'SCAL
            'Evaluator', 'summarize', 'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure',
            'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'read_rows',
            'against_retrieval', 'compare_runs', 'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure',
-           'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
+           'evaluate_cli', 'save_figure', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -573,6 +573,12 @@ def evaluate_cli(argv=None):
     if not sets: raise ConfigError("nothing to evaluate: give --split and/or --ood")
     evaluate_sets(ev, sets, a.out, f"Evaluation of {a.dit}")
 
+def save_figure(fig, path):
+    "Write `fig` to `path` as PNG whole or not at all, and free it."
+    import matplotlib.pyplot as plt
+    with atomic_write(path) as f: fig.savefig(f, format='png')
+    plt.close(fig)
+
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     "Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary."
     from img2sdf.latent_dit import _features_file
@@ -587,11 +593,11 @@ def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
                 seconds_per_shape=seconds / max(1, shapes), floor=floor)
     s = write_results(rows, out, meta)
     print((out/'summary.md').read_text())
-    metric_vs_k_figure(s).savefig(out/'metric_vs_k.png')
+    save_figure(metric_vs_k_figure(s), out/'metric_vs_k.png')
     for name, ds, ids in sets:
         ids = (ids or list(range(len(ds))))[:4]
         fig = examples_figure(ev, ds, _features_file(ds.root), ids, name)
-        fig.savefig(out/f"examples_{name.replace(':', '_')}.png")
+        save_figure(fig, out/f"examples_{name.replace(':', '_')}.png")
     print(f"wrote {out}/per_shape.csv, summary.md, summary.json and figures in {time.perf_counter() - t0:.0f} s")
     return s
 

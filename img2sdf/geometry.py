@@ -245,25 +245,29 @@ def reference(gt: trimesh.Trimesh, n: int = 100_000, n_iou: int = 100_000, near:
               scale: float = 0.5, bound: float = 1.0, seed: int = 0) -> Reference:
     "`gt` sampled once for `mesh_metrics`: `n` surface samples, `n_iou` IoU points (`near` of them within ~`tau`)."
     pts, nrm = sample_surface(gt, n, seed)
-    q = iou_points(gt, n_iou, near, tau / scale, bound, seed + 2) if n_iou else np.zeros((0, 3))
-    return Reference(gt, pts, nrm, q, occupancy(gt, q) if n_iou else np.zeros(0, bool))
+    q = iou_points(gt, n_iou, near, tau / scale, bound, seed + 2)
+    return Reference(gt, pts, nrm, q, occupancy(gt, q))
 
 FAILED = dict(chamfer_l1=math.sqrt(3), chamfer_l2=3.0, normal_consistency=0.0, fscore=0.0, precision=0.0,
               recall=0.0, iou=0.0, failed=1)
 
+def _agreement(src_n, dst_n):
+    "Normal agreement |n_p · n_q| of paired normals."
+    return np.abs((src_n * dst_n).sum(-1))
+
 def _sample_distances(src_p, src_n, dst_p, dst_n):
     "Samples against samples (Occupancy Networks' code): each source sample's nearest destination sample."
     d, i = cKDTree(dst_p).query(src_p, workers=-1)
-    return d, np.abs((src_n * dst_n[i]).sum(-1))
+    return d, _agreement(src_n, dst_n[i])
 
-def _face_agreement(src_n, mesh, face):
-    return np.abs((src_n * mesh.face_normals[face]).sum(-1))
+def _ratio(inside_a, inside_b) -> float:
+    "Intersection over union of two inside/outside arrays of the same points (NaN where both are empty)."
+    union = (inside_a | inside_b).sum()
+    return float((inside_a & inside_b).sum() / union) if union else float('nan')
 
-def _iou(pred, ref: Reference) -> float:
-    "IoU of `pred` and the reference's volume on its IoU points."
-    inside = occupancy(pred, ref.iou_points)
-    union = (inside | ref.inside).sum()
-    return float((inside & ref.inside).sum() / union) if union else float('nan')
+def _has_surface(mesh) -> bool:
+    "Whether `mesh` is a mesh with faces (not a `NoSurface` or an empty mesh)."
+    return bool(mesh) and len(mesh.faces) > 0
 
 def _scores(acc, nacc, comp, ncomp, tau: float, iou: float) -> dict:
     "The metrics from both directions' distances (in the unit cube) and normal agreements."
@@ -280,24 +284,25 @@ def mesh_metrics_group(preds, gt, n: int = 100_000, tau: float = 0.01, iou: bool
     against one ground truth `gt` (a mesh, or its `Reference`), sampled once for all of them; distances in the unit
     cube (`scale` times the unit-sphere frame)."""
     ref = gt if isinstance(gt, Reference) else reference(gt, n, n_iou if iou else 0, near, tau, scale, bound, seed)
-    ok = [p for p in preds if p and len(p.faces)]
+    ok = [p for p in preds if _has_surface(p)]
     samples = [sample_surface(p, n, seed + 1 if pred_seed is None else pred_seed) for p in ok]  # independent of gt's
     if exact and ok:                       # every prediction's samples against the ground truth in one query
         d, face = surface_distance(np.concatenate([s[0] for s in samples]), ref.mesh)
-        to_gt = [(d[j * n:(j + 1) * n], _face_agreement(pn, ref.mesh, face[j * n:(j + 1) * n]))
+        to_gt = [(d[j * n:(j + 1) * n], _agreement(pn, ref.mesh.face_normals[face[j * n:(j + 1) * n]]))
                  for j, (_, pn) in enumerate(samples)]
     scored = []
     for j, (p, (pp, pn)) in enumerate(zip(ok, samples)):
         if exact:
             acc, nacc = to_gt[j]
-            back, face = surface_distance(ref.points, p)
-            comp, ncomp = back, _face_agreement(ref.normals, p, face)
+            comp, face = surface_distance(ref.points, p)
+            ncomp = _agreement(ref.normals, p.face_normals[face])
         else:
             acc, nacc = _sample_distances(pp, pn, ref.points, ref.normals)
             comp, ncomp = _sample_distances(ref.points, ref.normals, pp, pn)
-        scored.append(_scores(acc * scale, nacc, comp * scale, ncomp, tau, _iou(p, ref) if iou else np.nan))
+        volume = _ratio(occupancy(p, ref.iou_points), ref.inside) if iou else np.nan
+        scored.append(_scores(acc * scale, nacc, comp * scale, ncomp, tau, volume))
     it = iter(scored)
-    return [next(it) if p and len(p.faces) else FAILED | (dict() if iou else dict(iou=np.nan)) for p in preds]
+    return [next(it) if _has_surface(p) else FAILED | (dict() if iou else dict(iou=np.nan)) for p in preds]
 
 def mesh_metrics(pred, gt, n: int = 100_000, tau: float = 0.01, iou: bool = True, bound: float = 1.0, seed: int = 0,
                  pred_seed: int | None = None, exact: bool = True, n_iou: int = 100_000, near: float = 0.5,
@@ -308,9 +313,7 @@ def mesh_metrics(pred, gt, n: int = 100_000, tau: float = 0.01, iou: bool = True
 def volume_iou(a: trimesh.Trimesh, b: trimesh.Trimesh, n: int = 100_000, bound: float = 1.0, seed: int = 0) -> float:
     "IoU of two meshes (closed or not: inside is by winding number) on `n` uniform points in `[-bound, bound]^3`."
     pts = np.random.default_rng(seed).uniform(-bound, bound, (n, 3))
-    oa, ob = occupancy(a, pts), occupancy(b, pts)
-    union = (oa | ob).sum()
-    return float((oa & ob).sum() / union) if union else float('nan')
+    return _ratio(occupancy(a, pts), occupancy(b, pts))
 
 # %% ../nbs/01_geometry.ipynb #a5964bd5
 def sampling_floor(mesh: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, seed: int = 0,

@@ -23,8 +23,8 @@ from .deepsdf import load_deepsdf, decode_mesh, fit_latents
 from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent
 
 # %% auto #0
-__all__ = ['METHODS', 'METRICS', 'BASELINES', 'SCALING_METHODS', 'K_FREE', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig',
-           'Evaluator', 'summarize', 'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure',
+__all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluator',
+           'summarize', 'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure',
            'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'read_rows',
            'against_retrieval', 'compare_runs', 'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure',
            'evaluate_cli', 'save_figure', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
@@ -38,6 +38,7 @@ def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
 
 # %% ../nbs/10_ood_eval.ipynb #a51984e7
 METHODS = ('model', 'retrieval', 'retrieval_decoded', 'mean_latent', 'upper_bound')
+K_FREE = ('mean_latent', 'upper_bound')       # methods that answer without views: their rows have K = 0
 
 @dataclass
 class EvalConfig(Config):
@@ -125,6 +126,10 @@ class Evaluator:
             fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
             for o, (z, l1) in zip(out, fits): o['upper_bound'] = (z.reshape(-1).cpu(), float(l1))
         return out
+
+    def use(self, cfg: EvalConfig):
+        "Evaluate with `cfg` from now on; the kept meshes were made at the old config's meshing, so they go."
+        self.cfg, self._meshes = cfg, OrderedDict()
 
     def decode(self, z):
         "The mesh of latent `z` at the evaluation's resolution: every method's meshes are made alike."
@@ -226,8 +231,9 @@ def summarize(rows) -> list[dict]:
             v = v[np.isfinite(v)]
             if not len(v): continue
             s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(np.median(v)), len(v)
-            per_seed = [np.nanmean([r[m] for r in rs if r.get('seed', 0) == sd and m in r]) for sd in seeds]
-            if len(seeds) > 1: s[f'{m}_sd'] = float(np.std(per_seed, ddof=1))
+            if len(seeds) > 1:
+                per_seed = [np.nanmean([r[m] for r in rs if r.get('seed', 0) == sd and m in r]) for sd in seeds]
+                s[f'{m}_sd'] = float(np.std(per_seed, ddof=1))
         out.append(s)
     return out
 
@@ -280,7 +286,7 @@ def metric_vs_k_figure(summary, metric: str = 'chamfer_l1'):
             mine = [s for s in summary if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s]
             pts = sorted((s['k'], s[f'{metric}_mean']) for s in mine)
             if pts: ax.plot(*zip(*pts), style, label=meth.replace('_', ' '), color=colour)
-        for j, meth in enumerate(('mean_latent', 'upper_bound')):
+        for j, meth in enumerate(K_FREE):
             for s in summary:
                 if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s:
                     ax.axhline(s[f'{metric}_mean'], ls=':', color=f'C{j + 2}', label=meth.replace('_', ' '))
@@ -337,12 +343,15 @@ def _better(a, b, metric: str):
     "Where `a` beats `b` on `metric` (Chamfer: lower; the other metrics: higher)."
     return a < b if metric == 'chamfer_l1' else a > b
 
+def _select(rows, split, method, k) -> list[dict]:
+    "The rows of one (split, method, K)."
+    return [r for r in rows if (r['split'], r['method'], r['k']) == (split, method, k)]
+
 def _values(rows, split, method, k, metric) -> dict:
     "{seed: {shape: value}} of `metric` for one (split, method, K), finite values only."
     out = {}
-    for r in rows:
-        if (r['split'], r['method'], r['k']) == (split, method, k) and np.isfinite(r.get(metric, np.nan)):
-            out.setdefault(r.get('seed', 0), {})[r['shape']] = r[metric]
+    for r in _select(rows, split, method, k):
+        if np.isfinite(r.get(metric, np.nan)): out.setdefault(r.get('seed', 0), {})[r['shape']] = r[metric]
     return out
 
 def paired_arrays(rows, split, a: tuple, b: tuple, metric: str):
@@ -368,7 +377,7 @@ def comparisons(rows, metrics=('chamfer_l1', 'fscore'), baselines=BASELINES, n_b
     for split, k in dict.fromkeys((r['split'], r['k']) for r in rows if r['method'] == 'model'):
         for base in baselines:
             for metric in metrics:
-                other = (base, 0 if base in ('mean_latent', 'upper_bound') else k)
+                other = (base, 0 if base in K_FREE else k)
                 a, b = paired_arrays(rows, split, ('model', k), other, metric)
                 if not a.size: continue
                 d = paired_bootstrap(a - b, n_boot)
@@ -405,7 +414,7 @@ def read_rows(path) -> list[dict]:
     with open(p, newline='') as f: return [{k: _cell(v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
 
 def _by_shape(rows, split, method, k) -> dict:
-    return {r['shape']: r for r in rows if (r['split'], r['method'], r['k']) == (split, method, k)}
+    return {r['shape']: r for r in _select(rows, split, method, k)}
 
 def _paired(x: dict, y: dict, metric: str):
     "The shapes in both `x` and `y` (rows by shape) and their `metric` in each, as arrays."
@@ -451,8 +460,7 @@ def table_markdown(rows, names: dict = None, digits: int = 4,
 
 # %% ../nbs/10_ood_eval.ipynb #21641b4d
 def _mean(rows, split, method, k, metric):
-    v = np.array([r[metric] for r in rows if (r['split'], r['method'], r['k']) == (split, method, k) and metric in r],
-                 float)
+    v = np.array([r[metric] for r in _select(rows, split, method, k) if metric in r], float)
     v = v[np.isfinite(v)]
     return float(v.mean()) if len(v) else float('nan')
 
@@ -460,8 +468,6 @@ def _peer(rows) -> str:
     "The model's peer: the decoded retrieval where the rows have it, else (rows of older evaluations) retrieval."
     return 'retrieval_decoded' if any(r['method'] == 'retrieval_decoded' for r in rows) else 'retrieval'
 
-SCALING_METHODS = ('model', 'retrieval', 'retrieval_decoded', 'mean_latent', 'upper_bound')
-K_FREE = ('mean_latent', 'upper_bound')       # methods that answer without views: K = 0
 
 def scaling_table(pools: dict, ks=(1, 8), n_boot: int = 2000) -> list[dict]:
     """Per pool size (keys of `pools`; `read_rows` rows each, of one seed or several), test set and K: each method's
@@ -470,22 +476,20 @@ def scaling_table(pools: dict, ks=(1, 8), n_boot: int = 2000) -> list[dict]:
     out = []
     for n, rows in sorted(pools.items()):
         peer, vs = _peer(rows), against_retrieval(rows)
+        vp = {(v['split'], v['k']): v for v in comparisons(rows, ('chamfer_l1',), (peer,), n_boot)}
         for split in dict.fromkeys(r['split'] for r in rows):
             for k in ks:
-                a, b = paired_arrays(rows, split, ('model', k), (peer, k), 'chamfer_l1')
-                if not a.size: continue
-                row = dict(pool=n, split=split, k=k, n=a.shape[1], seeds=a.shape[0], peer=peer)
+                v = vp.get((split, k))
+                if v is None: continue
+                row = dict(pool=n, split=split, k=k, n=v['n'], seeds=v['seeds'], peer=peer)
                 for metric, short in (('chamfer_l1', 'cd'), ('fscore', 'f')):
-                    for method in SCALING_METHODS:
+                    for method in METHODS:
                         row[f'{short}_{method}'] = _mean(rows, split, method, 0 if method in K_FREE else k, metric)
-                d = paired_bootstrap(a - b, n_boot)
-                w = paired_bootstrap(np.where(a == b, 0.5, a < b), n_boot)
                 distinct = [x['distinct'] for x in vs if (x['split'], x['k']) == (split, k)]
-                row |= dict(d_cd=d['mean'], d_cd_lo=d['lo'], d_cd_hi=d['hi'], model_better=w['mean'],
-                            better_lo=w['lo'], better_hi=w['hi'], verdict=verdict(d, 'chamfer_l1', peer),
+                row |= dict(d_cd=v['diff'], d_cd_lo=v['diff_lo'], d_cd_hi=v['diff_hi'], model_better=v['model_better'],
+                            better_lo=v['better_lo'], better_hi=v['better_hi'], verdict=v['verdict'],
                             distinct=distinct[0] if distinct else 0,
-                            failed=int(sum(r.get('failed', 0) for r in rows if (r['split'], r['method'], r['k']) ==
-                                       (split, 'model', k))),
+                            failed=int(sum(r.get('failed', 0) for r in _select(rows, split, 'model', k))),
                             cos_nearest=_mean(rows, split, 'model', k, 'cos_nearest'))
                 out.append(row)
     return out
@@ -527,9 +531,9 @@ def scaling_figure(table: list[dict]):
                     name = label if method in K_FREE else f'{label} K={k}'
                     ax.plot(*zip(*pts), '-' if k == ks[0] else '--', color=colour, marker='o', ms=3, label=name)
             ax.set_ylabel('Chamfer-L1' if short == 'cd' else 'F-score')
-            failed = sum(r['failed'] for r in rs)
-            title = f"{split} ({rs[0]['n']} shapes, {rs[0]['seeds']} seeds, {failed} failed model meshes)"
-            ax.set_title(title if i == 0 else '', fontsize=9)
+        failed = sum(r['failed'] for r in rs)
+        axes[0, j].set_title(f"{split} ({rs[0]['n']} shapes, {rs[0]['seeds']} seeds, {failed} failed model meshes)",
+                             fontsize=9)
         ax = axes[2, j]
         for m, k in enumerate(ks):
             pts = sorted((r['pool'], r['d_cd'], r['d_cd_lo'], r['d_cd_hi']) for r in rs if r['k'] == k)
@@ -615,7 +619,7 @@ def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, settings, rep
     key = lambda r: (r['split'], r['shape'], r['method'], r['k'])
     try:
         for j, cfg in enumerate(settings):
-            ev.cfg, ev._meshes = cfg, OrderedDict()
+            ev.use(cfg)
             ev.evaluate(ds, features, 'warm-up', ids[:1])
             r = bench(lambda: ev.evaluate(ds, features, 'bench', ids), repeats=repeats, warmup=0)
             ref = next((o for o in out if _same_definition(o['cfg'], cfg)), None)
@@ -631,7 +635,7 @@ def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, settings, rep
                     'other metric definitions than the settings before')
             print(f"setting {j}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}, {len(ids)} shapes); "
                   f"largest change against the first setting of its definitions: {what}", flush=True)
-    finally: ev.cfg, ev._meshes = base, OrderedDict()
+    finally: ev.use(base)
     print(f"speed-up of setting {len(out) - 1} over setting 0: {out[0]['s_per_shape'] / out[-1]['s_per_shape']:.2f}x")
     return out
 

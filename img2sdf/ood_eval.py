@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError,
-    MissingError, ArgumentParser, console_script)
+    MissingError, ArgumentParser, console_script, make_folder)
 from .geometry import mesh_metrics_group_async, sampling_floor
 from .data import ShapeDataset
 from .views import load_features
@@ -258,8 +258,7 @@ def summary_markdown(summary, title: str = '', floor: dict = None) -> str:
 
 def write_results(rows, out, meta: dict = None) -> list[dict]:
     "`per_shape.csv`, `summary.md` and `summary.json` in `out`, each written whole or not at all; returns the summary."
-    out, s, meta = Path(out), summarize(rows), meta or {}
-    out.mkdir(parents=True, exist_ok=True)
+    out, s, meta = make_folder(out), summarize(rows), meta or {}
     keys = list(dict.fromkeys(k for r in rows for k in r))
     with atomic_write(out/'per_shape.csv', 'w') as f:
         w = csv.DictWriter(f, keys)
@@ -586,7 +585,7 @@ def save_figure(fig, path):
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     "Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary."
     from img2sdf.latent_dit import _features_file
-    t0, rows, out, c = time.perf_counter(), [], Path(out), ev.cfg
+    t0, rows, out, c = time.perf_counter(), [], make_folder(out), ev.cfg     # a file in the way fails before the work
     for name, ds, ids in sets: rows += ev.evaluate(ds, _features_file(ds.root), name, ids)
     n, source, seconds = len(ev.data.names), ev.train_ds.source or ev.train_ds.root, time.perf_counter() - t0
     first_set, first_ids = sets[0][1], sets[0][2] or [0]

@@ -20,9 +20,9 @@ from .core import default_device, seed_everything, bench, ArgumentParser, consol
 
 # %% auto #0
 __all__ = ['FAILED', 'Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf',
-           'box_sdf', 'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'extract_mesh',
-           'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy', 'iou_points', 'Reference', 'reference',
-           'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor', 'mesh_metrics_async',
+           'box_sdf', 'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'GridSigns',
+           'extract_mesh', 'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy', 'iou_points', 'Reference',
+           'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor', 'mesh_metrics_async',
            'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes', 'view_meshes', 'fit_test_decoder',
            'bench_mesh', 'bench_mesh_cli']
 
@@ -150,7 +150,7 @@ def _active_cells(vol, h, margin):
     return ((vmin <= 0) & (vmax >= 0)) | (amin < margin * h * math.sqrt(3))
 
 @torch.no_grad()
-def sdf_grid_coarse_to_fine(f, res: int = 256, start_res: int = None, bound: float = 1.0, margin: float = 1.0,
+def sdf_grid_coarse_to_fine(f, res: int = 256, start_res: int = None, bound: float = 1.0, margin: float = 0.5,
                             chunk: int = 2**18, device=None, dtype=None) -> SDFGrid:
     "Like `sdf_grid`, refining from `start_res` (default `min(64, res)`) by doubling, in cells that may hold surface."
     start_res = start_res or min(64, res)
@@ -181,8 +181,15 @@ class NoSurface:
     def __bool__(self): return False
     def __str__(self): return f"no zero crossing (SDF range [{self.sdf_min:.3g}, {self.sdf_max:.3g}])"
 
+@dataclass
+class GridSigns:
+    "The side of the level set of each point of the grid a mesh was extracted from: -1 inside, 0 on it, 1 outside."
+    signs: np.ndarray      # (n, n, n) int8
+    bound: float
+
 def extract_mesh(grid: SDFGrid, level: float = 0.0) -> trimesh.Trimesh | NoSurface:
-    "Marching cubes of `grid` at `level`: a watertight-where-possible mesh, or `NoSurface`."
+    """Marching cubes of `grid` at `level`: a watertight-where-possible mesh, or `NoSurface`. A closed one (outside
+    on the grid's border) keeps its grid's signs in `metadata['grid_signs']` for `occupancy`."""
     v = grid.values
     if not np.isfinite(v).all(): raise ValueError(f"SDF grid has {int((~np.isfinite(v)).sum())} non-finite values")
     lo, hi = float(v.min()), float(v.max())
@@ -191,7 +198,11 @@ def extract_mesh(grid: SDFGrid, level: float = 0.0) -> trimesh.Trimesh | NoSurfa
     verts, faces, _, _ = marching_cubes(v, level, spacing=(h, h, h))
     # faces already wind outwards and share vertices; merging vertices by position can pinch two sheets
     # that meet at a grid point and break the manifold, so the mesh is kept as marching cubes made it
-    return trimesh.Trimesh(verts - grid.bound, faces, process=False)
+    mesh = trimesh.Trimesh(verts - grid.bound, faces, process=False)
+    signs = np.sign(v - level).astype(np.int8)
+    border = np.concatenate([signs[[0, -1]].ravel(), signs[:, [0, -1]].ravel(), signs[:, :, [0, -1]].ravel()])
+    if (border > 0).all(): mesh.metadata['grid_signs'] = GridSigns(signs, grid.bound)
+    return mesh
 
 def sdf_to_mesh(f, res: int = 256, bound: float = 1.0, coarse_to_fine: bool = True,
                 **kw) -> trimesh.Trimesh | NoSurface:
@@ -201,9 +212,16 @@ def sdf_to_mesh(f, res: int = 256, bound: float = 1.0, coarse_to_fine: bool = Tr
 
 # %% ../nbs/01_geometry.ipynb #e7544ee6
 def sample_surface(mesh: trimesh.Trimesh, n: int = 100_000, seed: int = 0):
-    "`n` area-uniform surface points of `mesh` and their face normals."
+    """`n` area-uniform surface points of `mesh` and their face normals, in the order of their faces (neighbours in
+    space are neighbours in the array, which makes tree queries with them faster; no metric depends on the order)."""
     pts, face = trimesh.sample.sample_surface(mesh, n, seed=seed)
-    return np.asarray(pts, np.float64), np.asarray(mesh.face_normals[face], np.float64)
+    order = np.argsort(face, kind='stable')
+    return np.asarray(pts[order], np.float64), np.asarray(mesh.face_normals[face[order]], np.float64)
+
+def _spatial_order(points: np.ndarray, bound: float = 1.0, cells: int = 64) -> np.ndarray:
+    "The order of `points` by the cell of a `cells^3` grid over `[-bound, bound]^3` that holds them."
+    ijk = np.clip(((points + bound) * (cells / (2 * bound))).astype(np.int64), 0, cells - 1)
+    return np.argsort((ijk[:, 0] * cells + ijk[:, 1]) * cells + ijk[:, 2], kind='stable')
 
 def _vf(mesh):
     return np.ascontiguousarray(mesh.vertices, np.float64), np.ascontiguousarray(mesh.faces, np.int64)
@@ -213,24 +231,44 @@ def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh) -> tuple[np.ndar
     d, face, _ = pcu.closest_points_on_mesh(np.ascontiguousarray(points, np.float64), *_vf(mesh))
     return np.asarray(d, np.float64), np.asarray(face)
 
+def _grid_side(g: GridSigns, points: np.ndarray) -> np.ndarray:
+    """For each of `points`: 1 inside, 0 outside where the grid of a marching-cubes mesh decides it (the eight corners
+    of the point's cell share a sign, or the point lies beyond the grid), -1 where only the mesh can."""
+    s, n = g.signs, len(g.signs)
+    corners = [s[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    lo, hi = np.minimum.reduce(corners), np.maximum.reduce(corners)
+    cell_side = np.where(lo == hi, (hi < 0).astype(np.int8), np.int8(-1))
+    ijk = np.floor((points + g.bound) * ((n - 1) / (2 * g.bound))).astype(np.int64)
+    inside_grid = ((ijk >= 0) & (ijk < n - 1)).all(1)
+    out = np.zeros(len(points), np.int8)
+    i, j, k = ijk[inside_grid].T
+    out[inside_grid] = cell_side[i, j, k]
+    return out
+
 def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
     """Inside/outside of `points`: a fast generalized winding number above one half (defined for open meshes too).
     Points outside the mesh's bounding box are outside without a query: a surface in a half-space that does not hold
-    the point subtends at most half the sphere, a winding number of at most one half."""
+    the point subtends at most half the sphere, a winding number of at most one half. For a closed marching-cubes
+    mesh (`extract_mesh`'s `grid_signs`) only points in cells that the surface crosses are queried."""
     points = np.asarray(points, np.float64)
     lo, hi = mesh.bounds
-    box = ((points >= lo) & (points <= hi)).all(1)
-    out = np.zeros(len(points), bool)
-    if box.any():
-        out[box] = pcu.triangle_soup_fast_winding_number(*_vf(mesh), np.ascontiguousarray(points[box])) > 0.5
-    return out
+    side = np.where(((points >= lo) & (points <= hi)).all(1), np.int8(-1), np.int8(0))
+    if 'grid_signs' in mesh.metadata:
+        ask = side < 0
+        side[ask] = _grid_side(mesh.metadata['grid_signs'], points[ask])
+    ask = side < 0
+    if ask.any():
+        side[ask] = pcu.triangle_soup_fast_winding_number(*_vf(mesh), np.ascontiguousarray(points[ask])) > 0.5
+    return side == 1
 
 def iou_points(mesh: trimesh.Trimesh, n: int = 100_000, near: float = 0.5, std: float = 0.02, bound: float = 1.0,
                seed: int = 0) -> np.ndarray:
-    "`n` IoU points: a share `near` at `mesh`'s surface moved by N(0, `std`), the rest uniform in `[-bound, bound]^3`."
+    """`n` IoU points: a share `near` at `mesh`'s surface moved by N(0, `std`), the rest uniform in `[-bound, bound]^3`;
+    in cell order (`_spatial_order`), which halves the time of a winding-number query with them."""
     rng, k = np.random.default_rng(seed), int(round(n * near))
     close = sample_surface(mesh, k, seed)[0] + rng.normal(0, std, (k, 3)) if k else np.zeros((0, 3))
-    return np.concatenate([rng.uniform(-bound, bound, (n - k, 3)), close])
+    q = np.concatenate([rng.uniform(-bound, bound, (n - k, 3)), close])
+    return q[_spatial_order(q, bound)]
 
 @dataclass
 class Reference:

@@ -60,7 +60,7 @@ class EvalConfig(Config):
                                    # 1 on a CPU, where fitting shape by shape overlaps a pool's scoring)
     seed: int = 0                  # views, DDIM noise, the upper bound's fit and the metrics' samples
     presets = {'paper': {}, 'gpu': {},
-               'cpu': dict(res=64, start_res=16, n_surface=10_000, upper_bound_steps=300, upper_bound_points=1024,
+               'cpu': dict(res=64, start_res=16, n_surface=10_000, upper_bound_steps=300, upper_bound_points=512,
                            batch=32, workers=1),   # point-cloud-utils and torch use both cores of a laptop themselves
                'cpu_before': dict(res=64, start_res=64, n_surface=10_000, n_iou=10_000, near=0.0, exact=False,
                                   upper_bound_steps=300, methods=('model', 'retrieval', 'mean_latent', 'upper_bound')),

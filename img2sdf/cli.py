@@ -11,7 +11,8 @@ from pathlib import Path
 from .core import (
     Config, data_home, save_json, load_json, default_device, seed_everything, UsageError,
     ConfigError, MissingError, ArgumentParser, console_script, make_folder)
-from .data import DataConfig, ShapeDataset, SOURCES, prepare, records_for, print_summary, pybullet_data_path
+from .data import (
+    DataConfig, ShapeDataset, SOURCES, MESH_EXTS, prepare, records_for, print_summary, pybullet_data_path)
 from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
 from .latent_dit import (
@@ -19,8 +20,9 @@ from .latent_dit import (
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results
 
 # %% auto #0
-__all__ = ['PipelineConfig', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'eval_config',
-           'check_stages', 'named_objects', 'run_pipeline', 'run_series', 'run_cli', 'run_record']
+__all__ = ['MIN_TRAIN_SHAPES', 'PipelineConfig', 'enough_shapes', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config',
+           'dit_config', 'eval_config', 'check_stages', 'named_objects', 'run_pipeline', 'run_series', 'run_cli',
+           'run_record']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -28,6 +30,7 @@ class PipelineConfig(Config):
     "The whole pipeline: which shapes, and the preset of every stage."
     source: str = 'procedural'
     path: str = ''                  # pybullet_data folder (default: the installed package's), or a folder of meshes
+    csv: str = ''                   # folder source: a CSV of path,category (default: a file's first sub-folder)
     per_category: int = 0           # procedural: shapes per category (0: enough for n_train)
     ood_path: str = ''              # folder of OOD meshes (pybullet: its named objects by default)
     n_train: int = 0                # first n shapes of the pool (0: all)
@@ -63,16 +66,30 @@ def _data_root(cfg: PipelineConfig, split: str, out: Path, name: str = '') -> Pa
 def _records(cfg: PipelineConfig, split: str, limit: int):
     if split == 'ood' and cfg.ood_path: return records_for('folder', split, cfg.ood_path, limit=limit or None)
     if split == 'ood' and cfg.source not in ('pybullet', 'procedural'): return []
-    return records_for(cfg.source, split, cfg.path or None, per_category=cfg.per_category or None, limit=limit or None)
+    return records_for(cfg.source, split, cfg.path or None, cfg.csv or None, per_category=cfg.per_category or None,
+                       limit=limit or None)
 
-def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, name: str = '') -> ShapeDataset | None:
-    "Prepare, render and encode one split (None if it has no shapes); each step skips finished work."
+MIN_TRAIN_SHAPES = 10      # fewer leave the held-out split a shape or two and the DiT nothing to learn between
+
+def enough_shapes(where: str, found: int, usable: int, what: str, least: int = MIN_TRAIN_SHAPES):
+    "A `UsageError` naming `where` unless `usable` of the `found` mesh files there reach `least` shapes."
+    if usable >= least: return
+    if not found: raise UsageError(f"{where}: no mesh files ({', '.join(MESH_EXTS)}) to train on")
+    raise UsageError(f"{where}: {usable} of its {found} mesh files {what}; training needs at least {least} shapes")
+
+def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, name: str = '',
+                  least: int = 0) -> ShapeDataset | None:
+    """Prepare, render and encode one split (None if it has no shapes); each step skips finished work. With `least`,
+    fewer readable files, then fewer prepared shapes, than that are refused before the next step."""
     root = _data_root(cfg, split, out, name)
     workers = cfg.workers or os.cpu_count() or 1
     recs = _records(cfg, split, limit)
+    where = cfg.path if cfg.source == 'folder' else f"source {cfg.source}"
+    if least: enough_shapes(where, len(recs), sum(not r.skip for r in recs), 'are in a format it reads', least)
     if not recs: return None
     print_summary(prepare(recs, root, DataConfig.preset(cfg.data), workers, cfg.source), root)
     ds = ShapeDataset(root)
+    if least: enough_shapes(where, len(recs), len(ds), 'were prepared (the failures are listed above)', least)
     vcfg = ViewsConfig.preset(cfg.views)
     render_dataset(ds, vcfg, workers)
     encode_dataset(ds, load_encoder(cfg.encoder), vcfg)
@@ -140,7 +157,7 @@ def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[d
         save_json(started, out/'stages.json')
         print(f"== {what} ({started[key]:.0f} s)", flush=True)
     stamp('data', 'data')
-    train = prepare_stage(cfg, 'train', data_out, cfg.n_train)
+    train = prepare_stage(cfg, 'train', data_out, cfg.n_train, least=MIN_TRAIN_SHAPES)
     ood = prepare_stage(cfg, 'ood', data_out, cfg.n_ood)
     named = named_objects(cfg, data_out)
     split_file = out/'split.json'

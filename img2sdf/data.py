@@ -24,10 +24,10 @@ from .geometry import SDFGrid, extract_mesh, normalize_mesh, Normalization
 # %% auto #0
 __all__ = ['MESH_EXTS', 'OTHER_3D_EXTS', 'PYBULLET_OOD', 'SDF_BACKENDS', 'SOURCES', 'DataConfig', 'ShapeRecord', 'unreadable',
            'pybullet_data_path', 'pybullet_source', 'folder_source', 'objaverse_source', 'make_test_meshes',
-           'make_objaverse_cache', 'ShapeError', 'load_mesh', 'make_watertight', 'sample_query_points',
-           'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key', 'check_sdf_file',
-           'prepare_shape', 'write_manifest', 'prepare', 'print_summary', 'ShapeDataset', 'default_root', 'records_for',
-           'add_source_args', 'prepare_cli', 'bench_sdf', 'bench_sdf_cli']
+           'make_mesh_families', 'make_objaverse_cache', 'ShapeError', 'load_mesh', 'make_watertight',
+           'sample_query_points', 'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key',
+           'check_sdf_file', 'prepare_shape', 'write_manifest', 'prepare', 'print_summary', 'ShapeDataset',
+           'default_root', 'records_for', 'add_source_args', 'prepare_cli', 'bench_sdf', 'bench_sdf_cli']
 
 # %% ../nbs/02_data.ipynb #3a8634f3
 @dataclass
@@ -155,6 +155,19 @@ def make_test_meshes(root) -> Path:
     (root/'broken/empty.ply').write_bytes(b'')
     (root/'broken/nan.obj').write_text('v nan 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n')
     (root/'broken/points.off').write_text('OFF\n3 0 0\n0 0 0\n1 0 0\n0 1 0\n')
+    return root
+
+# %% ../nbs/02_data.ipynb #f1108d27
+def make_mesh_families(root, per_family: int = 8, seed: int = 0) -> Path:
+    "`per_family` boxes, ellipsoids and tori of random proportions under `root`, in a sub-folder a family."
+    root, rng = Path(root), np.random.default_rng(seed)
+    make = dict(box=lambda: trimesh.creation.box(rng.uniform(0.3, 1.0, 3)),
+                ellipsoid=lambda: trimesh.creation.icosphere(3, 0.5).apply_scale(rng.uniform(0.4, 1.0, 3)),
+                torus=lambda: trimesh.creation.torus(rng.uniform(0.35, 0.5), rng.uniform(0.08, 0.2),
+                                                     major_sections=48, minor_sections=16))
+    for family, shape in make.items():
+        (root/family).mkdir(parents=True, exist_ok=True)
+        for j in range(per_family): shape().export(root/family/f'{family}_{j:02d}.obj')
     return root
 
 # %% ../nbs/02_data.ipynb #c0b840cc

@@ -20,9 +20,9 @@ from .latent_dit import (
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results
 
 # %% auto #0
-__all__ = ['MIN_TRAIN_SHAPES', 'PipelineConfig', 'enough_shapes', 'prepare_stage', 'warn_short', 'fixed_steps', 'deepsdf_config',
-           'dit_config', 'eval_config', 'check_stages', 'named_objects', 'run_pipeline', 'run_series', 'run_cli',
-           'run_record']
+__all__ = ['MIN_TRAIN_SHAPES', 'PipelineConfig', 'enough_shapes', 'prepare_stage', 'diverged_line', 'warn_short', 'fixed_steps',
+           'deepsdf_config', 'dit_config', 'eval_config', 'check_stages', 'named_objects', 'run_pipeline', 'run_series',
+           'run_cli', 'run_record']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -94,6 +94,12 @@ def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, na
     render_dataset(ds, vcfg, workers)
     encode_dataset(ds, load_encoder(cfg.encoder), vcfg)
     return ds
+
+def diverged_line(what: str, run: Path, where: dict) -> str:
+    "The line that stops the pipeline where `what` in `run` diverged (a trainer's `diverged` record `where`)."
+    at = f"epoch {where['epoch']}" if where['epoch'] else f"step {where['step']}"
+    return (f"{run}: {what} diverged at {at} ({where['what']}); its last good checkpoint is kept. Train it again in "
+            "a new --out with a lower learning rate, or in fp32 where it ran in bf16")
 
 def warn_short(report: dict, dc: DeepSDFConfig) -> bool:
     "Print a warning if DeepSDF ended short of its config's target quality; True if it did."
@@ -170,6 +176,7 @@ def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[d
     samples = load_samples(train, device=device, ids=fit)
     dc = deepsdf_config(cfg, len(fit))
     dsdf, dlog = train_deepsdf(samples, dc, out/'deepsdf', device)
+    if dlog['status'] == 'diverged': raise UsageError(diverged_line('DeepSDF', out/'deepsdf', dlog['diverged']))
     if dlog['status'] == 'stalled':
         raise UsageError(f"{out/'deepsdf'}: DeepSDF stalled at per-shape L1 {dlog['eval'][-1]['mean']:.3f}, a dead "
                          "start (08_deepsdf); run again with --set deepsdf_clamp_grad=through, which resumes it")
@@ -178,7 +185,9 @@ def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[d
     dcfg = dit_config(cfg)
     features = _features_file(train.root)
     data = latent_data(out/'deepsdf', features)
-    dit, _ = train_latent_dit(data, dcfg, out/'dit', device)
+    dit, tlog = train_latent_dit(data, dcfg, out/'dit', device)
+    if tlog.get('status') == 'diverged':
+        raise UsageError(diverged_line('the latent DiT', out/'dit', tlog['diverged']))
     r = recall(dit, data, (1, 8), dcfg, seed=cfg.seed)
     print_recall(r)
     save_recall(r, out/'dit'/'recall.json')

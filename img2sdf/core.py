@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 __all__ = ['UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write', 'save_json', 'load_json', 'save_npz',
            'save_torch', 'Config', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home',
            'seed_everything', 'default_device', 'amp_autocast', 'rank_world', 'rank0_decides', 'init_distributed',
-           'LogProgress', 'progress', 'bench']
+           'all_finite', 'diverged', 'LogProgress', 'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -257,6 +257,16 @@ def _leave_group():
     dist.barrier()
     dist.destroy_process_group()
     gc.collect()
+
+# %% ../nbs/00_core.ipynb #354001a8
+def all_finite(*xs) -> bool:
+    "Whether every tensor (or every parameter of every module) of `xs` is finite: no NaN, no infinity."
+    ts = [t for x in xs for t in (x.parameters() if isinstance(x, torch.nn.Module) else [torch.as_tensor(x)])]
+    return all(bool(torch.isfinite(t).all()) for t in ts)
+
+def diverged(log: dict, epoch: int, step: int, what: str) -> dict:
+    "A trainer's `log` marked as diverged at `epoch` (0: a trainer without epochs) and `step`, because of `what`."
+    return log | dict(status='diverged', diverged=dict(epoch=epoch, step=step, what=what))
 
 # %% ../nbs/00_core.ipynb #f8377f57
 class LogProgress:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
-    MissingError, ArgumentParser, console_script)
+    MissingError, ArgumentParser, console_script, all_finite, diverged)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
@@ -234,6 +234,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         epoch, step, log, elapsed = st['epoch'], st['step'], st['log'], st['elapsed']
         finished = log.get('status') == 'reached target'
         if finished and meets_target(cfg, log['eval'][-1]['mean'], log['eval'][-1]['max']): return model, log
+        if not all_finite(model): return model, diverged(log, epoch, step, 'a non-finite weight in the checkpoint')
     if out and rank == 0: cfg.save(Path(out)/'config.json')
     decoder = None if world == 1 else torch.nn.parallel.DistributedDataParallel(
         model.decoder, device_ids=[device] if device.type == 'cuda' else None)
@@ -241,6 +242,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
     status, t0, run_epochs = 'done', time.perf_counter() - elapsed, 0
 
     def save():
+        "Keep a checkpoint of the present state; one that is not finite is never kept."
         if world > 1: ms, os_ = global_state(model, opt, ids, n)      # collective: every rank takes part
         if out and rank == 0:
             st = _state(model, opt, sched, g, epoch, step, log, cfg, names, time.perf_counter() - t0)
@@ -257,6 +259,10 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
             torch.distributed.all_reduce(total)
             total /= world
         log['train'].append(dict(epoch=epoch, loss=(total / steps_per_epoch).item(), time=time.perf_counter() - t0))
+        if rank0_decides(not math.isfinite(log['train'][-1]['loss']) or not all_finite(model)):
+            log = diverged(log, epoch, step, f"training loss {log['train'][-1]['loss']}")
+            if out and rank == 0: save_json(log, Path(out)/'log.json')      # the last good checkpoint stays
+            return model, log
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             with amp_autocast(cfg.amp, device):
                 l1 = per_shape_l1(model, SDFSamples(pts, sdf, samples.names[:k]), cfg.eval_points, c)

@@ -16,7 +16,7 @@ from PIL import Image
 from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
     save_torch, atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
-    refuse_overwrite)
+    refuse_overwrite, all_finite, diverged)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
 from .views import load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig
@@ -166,6 +166,7 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
         g.set_state(st['gen'])
         step, log, ema = st['step'], st['log'], st['ema']
         t0 -= st['elapsed']
+        if not all_finite(model): return model.eval(), diverged(log, 0, step, 'a non-finite weight in the checkpoint')
         if use_graph:    # the optimiser of an eager run, made capturable
             for gr in opt.param_groups:
                 gr.update(capturable=True, lr=torch.as_tensor(gr['lr'], dtype=torch.float32, device=device))
@@ -223,6 +224,10 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
                 torch.distributed.all_reduce(ema)
                 ema /= world
             log['train'].append(dict(step=step, loss_ema=ema.item(), time=time.perf_counter() - t0))
+            if not all_finite(ema, model):
+                log = diverged(log, 0, step, f"loss EMA {ema.item()}")
+                if out and rank == 0: save_json(log, Path(out)/'log.json')    # the last good checkpoint stays
+                return model.eval(), log
             if not quiet:
                 print(f"step {step:6d}  loss EMA {ema.item():.3e}  {time.perf_counter() - t0:7.1f} s", flush=True)
         if step % cfg.checkpoint_every == 0: save()

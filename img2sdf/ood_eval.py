@@ -15,8 +15,8 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError,
-    MissingError, ArgumentParser, console_script, make_folder)
-from .geometry import mesh_metrics_group_async, sampling_floor
+    MissingError, ArgumentParser, console_script, make_folder, all_finite)
+from .geometry import mesh_metrics_group_async, sampling_floor, NoSurface
 from .data import ShapeDataset
 from .views import load_features
 from .deepsdf import load_deepsdf, decode_mesh, fit_latents
@@ -132,7 +132,9 @@ class Evaluator:
         self.cfg, self._meshes = cfg, OrderedDict()
 
     def decode(self, z):
-        "The mesh of latent `z` at the evaluation's resolution: every method's meshes are made alike."
+        """The mesh of latent `z` at the evaluation's resolution: every method's meshes are made alike. A latent that is
+        not finite has no mesh: a failed one, scored as such."""
+        if not all_finite(z): return NoSurface(float('nan'), float('nan'))
         return decode_mesh(self.deepsdf, z, self.cfg.res, start_res=self.cfg.start_res or None)
 
     def _kept(self, key, make):

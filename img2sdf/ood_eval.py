@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import (
-    Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError,
+    Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError, UsageError,
     MissingError, ArgumentParser, console_script, make_folder, all_finite)
 from .geometry import mesh_metrics_group_async, sampling_floor, NoSurface
 from .data import ShapeDataset
@@ -31,9 +31,10 @@ __all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'hold
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
-    "Seeded split of `n` shapes into sorted `train` and `test` indices (at least one test shape)."
+    "Seeded split of `n` shapes into sorted `train` and `test` indices (at least one of each)."
+    if n < 2: raise UsageError(f"{n} shape(s) cannot be split into training and held-out shapes")
     perm = np.random.default_rng(seed).permutation(n)
-    k = max(1, round(frac * n))
+    k = min(max(1, round(frac * n)), n - 1)
     return dict(train=sorted(perm[k:].tolist()), test=sorted(perm[:k].tolist()), seed=seed, frac=frac, n=n)
 
 # %% ../nbs/10_ood_eval.ipynb #a51984e7

@@ -242,7 +242,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
     status, t0, run_epochs = 'done', time.perf_counter() - elapsed, 0
 
     def save():
-        "Keep a checkpoint of the present state; one that is not finite is never kept."
+        "Checkpoint the present state (never a diverged one: the loop returns before it saves)."
         if world > 1: ms, os_ = global_state(model, opt, ids, n)      # collective: every rank takes part
         if out and rank == 0:
             st = _state(model, opt, sched, g, epoch, step, log, cfg, names, time.perf_counter() - t0)

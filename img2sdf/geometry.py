@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_geometry.ipynb #e449e260
 from __future__ import annotations
-import os, math, argparse
+import os, math, argparse, functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,6 +187,14 @@ class GridSigns:
     signs: np.ndarray      # (n, n, n) int8
     bound: float
 
+    @functools.cached_property
+    def cell_side(self) -> np.ndarray:
+        "Each cell's side: 1 inside, 0 outside where its eight corners share a sign, -1 where the surface may cross it."
+        s, n = self.signs, len(self.signs)
+        corners = [s[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+        lo, hi = np.minimum.reduce(corners), np.maximum.reduce(corners)
+        return np.where(lo == hi, (hi < 0).astype(np.int8), np.int8(-1))
+
 def extract_mesh(grid: SDFGrid, level: float = 0.0) -> trimesh.Trimesh | NoSurface:
     """Marching cubes of `grid` at `level`: a watertight-where-possible mesh, or `NoSurface`. A closed one (outside
     on the grid's border) keeps its grid's signs in `metadata['grid_signs']` for `occupancy`."""
@@ -199,7 +207,7 @@ def extract_mesh(grid: SDFGrid, level: float = 0.0) -> trimesh.Trimesh | NoSurfa
     # faces already wind outwards and share vertices; merging vertices by position can pinch two sheets
     # that meet at a grid point and break the manifold, so the mesh is kept as marching cubes made it
     mesh = trimesh.Trimesh(verts - grid.bound, faces, process=False)
-    signs = np.sign(v - level).astype(np.int8)
+    signs = (v > level).view(np.int8) - (v < level).view(np.int8)     # np.sign's values, without a float copy
     border = np.concatenate([signs[[0, -1]].ravel(), signs[:, [0, -1]].ravel(), signs[:, :, [0, -1]].ravel()])
     if (border > 0).all(): mesh.metadata['grid_signs'] = GridSigns(signs, grid.bound)
     return mesh
@@ -234,15 +242,12 @@ def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh) -> tuple[np.ndar
 def _grid_side(g: GridSigns, points: np.ndarray) -> np.ndarray:
     """For each of `points`: 1 inside, 0 outside where the grid of a marching-cubes mesh decides it (the eight corners
     of the point's cell share a sign, or the point lies beyond the grid), -1 where only the mesh can."""
-    s, n = g.signs, len(g.signs)
-    corners = [s[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
-    lo, hi = np.minimum.reduce(corners), np.maximum.reduce(corners)
-    cell_side = np.where(lo == hi, (hi < 0).astype(np.int8), np.int8(-1))
+    n = len(g.signs)
     ijk = np.floor((points + g.bound) * ((n - 1) / (2 * g.bound))).astype(np.int64)
     inside_grid = ((ijk >= 0) & (ijk < n - 1)).all(1)
     out = np.zeros(len(points), np.int8)
     i, j, k = ijk[inside_grid].T
-    out[inside_grid] = cell_side[i, j, k]
+    out[inside_grid] = g.cell_side[i, j, k]
     return out
 
 def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:

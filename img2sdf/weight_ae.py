@@ -23,8 +23,9 @@ from .per_shape import (PerShapeConfig, PerShapeDecoder, weight_layout, load_wei
 
 # %% auto #0
 __all__ = ['STUDY_AE', 'WeightAEConfig', 'WeightAE', 'train_weight_ae', 'reconstruct', 'weight_metrics', 'decoder_meshes',
-           'shape_metrics', 'correlation', 'numbers_vs_meshes_figure', 'gallery', 'sensitivity', 'group_error',
-           'print_correlations', 'print_sensitivity', 'print_ae_table', 'weight_ae_phase', 'train_weight_ae_cli']
+           'shape_metrics', 'correlation', 'numbers_vs_meshes_figure', 'gallery', 'spearman_interval', 'sensitivity',
+           'group_error', 'print_correlations', 'print_sensitivity', 'print_ae_table', 'weight_ae_phase',
+           'train_weight_ae_cli']
 
 # %% ../nbs/07_weight_ae.ipynb #2317cbe5
 @dataclass
@@ -181,6 +182,18 @@ def gallery(w_true, w_rec, sm, names, k: int = 3, res: int = 128, device=None, *
     titles = [f"{lab(i)} original" for i in ids] + [f"{lab(i)} AE, CD {ch[i]:.3f}" for i in ids]
     return plot_meshes(ms, titles, ncols=len(ids), **kw)
 
+# %% ../nbs/07_weight_ae.ipynb #50b0c87d
+def spearman_interval(x, y, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    "Spearman's rho of the finite pairs with its percentile bootstrap interval over pairs."
+    from scipy.stats import bootstrap, spearmanr
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    rho = lambda a, b: spearmanr(a, b)[0]
+    ci = bootstrap((x, y), rho, paired=True, vectorized=False, n_resamples=n_boot, confidence_level=level,
+                   method='percentile', rng=np.random.default_rng(seed)).confidence_interval
+    return dict(rho=float(rho(x, y)), lo=float(ci.low), hi=float(ci.high), n=int(ok.sum()))
+
 # %% ../nbs/07_weight_ae.ipynb #cab8dcc9
 @torch.no_grad()
 def sensitivity(w, err_rms: dict, points, shapes=None, res: int = 128, trials: int = 3, device=None, seed: int = 0,
@@ -258,8 +271,9 @@ def print_ae_table(results: dict):
                       f"cos(rec, true) {results[d]['weights']['cos'][i]:.4f}")
 
 def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=None, res: int = 128,
-                    probe_shapes: int = 16, device=None, points=None, quiet: bool = False) -> dict:
-    "Phase 10 on a Phase 1 result `ps` (weights, names): train, evaluate in weight, SDF and mesh space, probe; save."
+                    probe_shapes: int = 16, device=None, points=None, quiet: bool = False, workers: int = 0) -> dict:
+    """Phase 10 on a Phase 1 result `ps` (weights, names): train, evaluate in weight, SDF and mesh space, probe; save.
+    `workers` processes score the meshes (0: serially)."""
     device, out, w = default_device(device), Path(out) if out else None, ps["weights"].float()
     results, true = {}, None
     if points is None: points = 2 * torch.rand(len(w), 16_384, 3, generator=torch.Generator().manual_seed(0)) - 1
@@ -275,7 +289,7 @@ def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=N
         rec, z = reconstruct(ae, mean, w)
         wm = weight_metrics(w, rec, z)
         true = true or decoder_meshes(w, res, device)
-        sm = shape_metrics(w, rec, points, res=res, device=device, true_meshes=true)
+        sm = shape_metrics(w, rec, points, res=res, device=device, true_meshes=true, workers=workers)
         corr = correlation(wm['cos'], [r.get('chamfer_l1', np.nan) for r in sm])
         results[d] = dict(weights=wm, shapes=sm, log=log, seconds=time.perf_counter() - t0, correlation=corr,
                           group_error=group_error(w, rec))
@@ -301,6 +315,7 @@ def train_weight_ae_cli(argv=None):
     ap.add_argument('--latent_dims', type=int, nargs='+', default=[128, 256])
     ap.add_argument('--res', type=int, default=128)
     ap.add_argument('--probe_shapes', type=int, default=16, help='shapes in the sensitivity probe')
+    ap.add_argument('--workers', type=int, default=0, help='processes scoring the meshes (0: serially)')
     ap.add_argument('--out')
     ap.add_argument('--preset', default='gpu')
     ap.add_argument('--device')
@@ -313,7 +328,7 @@ def train_weight_ae_cli(argv=None):
         size = lambda d: n_params(WeightAE(ps['weights'].shape[1], cfg.replace(latent_dim=d)))
         sizes = ', '.join(f"{size(d):,} at latent {d}" for d in a.latent_dims)
     print(f"{len(ps['weights'])} weight vectors; AE parameters {sizes}; run {out}", flush=True)
-    r = weight_ae_phase(ps, cfg, a.latent_dims, out, a.res, a.probe_shapes, device=a.device)
+    r = weight_ae_phase(ps, cfg, a.latent_dims, out, a.res, a.probe_shapes, device=a.device, workers=a.workers)
     print_ae_table({d: r[d] for d in a.latent_dims})
     print_correlations({d: r[d]['correlation'] for d in a.latent_dims})
     print_sensitivity(r['sensitivity'])

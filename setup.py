@@ -28,7 +28,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 extras = {'dev': dev_requirements}
-for k in 'data render features'.split():
+for k in 'data render features demo'.split():
     if cfg.get(f'{k}_requirements'): extras[k] = shlex.split(cfg.get(f'{k}_requirements'))
 
 package_data = dict()

@@ -15,10 +15,11 @@ import yaml
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write', 'save_json', 'load_json', 'save_npz',
-           'save_torch', 'Config', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home',
-           'seed_everything', 'default_device', 'amp_autocast', 'rank_world', 'rank0_decides', 'init_distributed',
-           'all_finite', 'diverged', 'LogProgress', 'progress', 'bench']
+__all__ = ['CHECKPOINT', 'UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write', 'save_json', 'load_json',
+           'save_npz', 'save_torch', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'Config',
+           'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home', 'seed_everything',
+           'default_device', 'amp_autocast', 'rank_world', 'rank0_decides', 'init_distributed', 'all_finite',
+           'diverged', 'LogProgress', 'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -80,9 +81,75 @@ def save_npz(path, **arrays) -> Path:
     return Path(path)
 
 def save_torch(obj, path) -> Path:
-    "`torch.save` atomically (checkpoints)."
+    "`torch.save` atomically (small tensor files that no other machine loads; checkpoints use `save_checkpoint`)."
     with atomic_write(path) as f: torch.save(obj, f)
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #ab466eb6
+CHECKPOINT = 'checkpoint.safetensors'
+
+def _pack(obj, tensors: dict, key: str):
+    "`obj` as JSON, its tensors moved into `tensors` under their paths."
+    if isinstance(obj, torch.Tensor):
+        if key in tensors: raise ValueError(f"two tensors at {key!r}")
+        tensors[key] = obj.detach().to('cpu').clone().contiguous()
+        return {'__tensor__': key}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) and not k.startswith('__') for k in obj):
+            return {k: _pack(v, tensors, f"{key}/{k}".lstrip('/')) for k, v in obj.items()}
+        return {'__items__': [[k, _pack(v, tensors, f"{key}/{k}".lstrip('/'))] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        items = [_pack(v, tensors, f"{key}/{i}".lstrip('/')) for i, v in enumerate(obj)]
+        return {'__tuple__': items} if isinstance(obj, tuple) else items
+    if isinstance(obj, np.generic): return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)): return obj
+    raise TypeError(f"{key}: a {type(obj).__name__} cannot go into a checkpoint")
+
+def _unpack(obj, tensors):
+    if isinstance(obj, list): return [_unpack(v, tensors) for v in obj]
+    if not isinstance(obj, dict): return obj
+    if '__tensor__' in obj: return tensors[obj['__tensor__']]
+    if '__tuple__' in obj: return tuple(_unpack(v, tensors) for v in obj['__tuple__'])
+    if '__items__' in obj: return {k: _unpack(v, tensors) for k, v in obj['__items__']}
+    return {k: _unpack(v, tensors) for k, v in obj.items()}
+
+def save_checkpoint(state: dict, path) -> Path:
+    "Write `state` (nested dicts, lists, tuples, tensors, numbers, strings) as one safetensors file, atomically."
+    from safetensors.torch import save
+    tensors = {}
+    tree = json.dumps(_pack(state, tensors, ''))
+    with atomic_write(path) as f: f.write(save(tensors, metadata={'img2sdf': tree, 'format': 'pt'}))
+    return Path(path)
+
+# %% ../nbs/00_core.ipynb #a9eaeb25
+def _convert_pickle(old: Path, path: Path):
+    "A checkpoint pickle of an earlier version, loaded with weights_only=True and saved as `path`."
+    try: st = torch.load(old, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise UsageError(f"{old}: an old pickle checkpoint that does not load safely (weights_only=True: "
+                         f"{str(e).splitlines()[0]}); retrain, or load it where you trust it and save_checkpoint it")
+    save_checkpoint(st, path)
+    print(f"{old}: converted once to {path.name} (the pickle is left as it was)", flush=True)
+
+def find_checkpoint(run_dir):
+    "`run_dir`'s checkpoint path, or None; an earlier version's `checkpoint.pt` counts (`load_checkpoint` converts it)."
+    p = Path(run_dir)/CHECKPOINT
+    return p if p.exists() or p.with_suffix('.pt').exists() else None
+
+def load_checkpoint(path) -> dict:
+    """The state `save_checkpoint` wrote to `path`, tensors on the CPU. Where only the pickle of an earlier
+    version (`path` with `.pt`) exists, it is converted first."""
+    from safetensors import safe_open
+    path = Path(path)
+    old = path.with_suffix('.pt')
+    if not path.exists() and old.exists(): _convert_pickle(old, path)
+    if not path.exists(): raise MissingError(f"{path}: no such checkpoint")
+    try:
+        with safe_open(str(path), 'pt', device='cpu') as f:
+            tree, tensors = (f.metadata() or {}).get('img2sdf'), {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e: raise UsageError(f"{path}: not a readable safetensors checkpoint ({e})") from None
+    if tree is None: raise UsageError(f"{path}: a safetensors file without img2sdf's state")
+    return _unpack(json.loads(tree), tensors)
 
 # %% ../nbs/00_core.ipynb #a2452ec7
 def _coerce(value, default, key: str = '', source: str = 'arguments'):

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
-    save_json, load_json, save_torch, save_npz, progress, data_home, bench, UsageError,
-    MissingError, ArgumentParser, console_script, all_finite, diverged)
+    save_json, load_json, save_npz, progress, data_home, bench, UsageError, MissingError, ArgumentParser,
+    console_script, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
@@ -206,7 +206,7 @@ def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
 def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, device=None, resume: bool = True,
                   stop_after: int = 0, quiet: bool = False, ids: list = None,
                   names: list = None) -> tuple[DeepSDF, dict]:
-    """Train (or resume from `out/checkpoint.pt`) a DeepSDF model on `samples`; `stop_after` epochs in this call at
+    """Train (or resume from `out/checkpoint.safetensors`) a DeepSDF model on `samples`; `stop_after` epochs in this call at
     most. Under `torchrun`, `samples` are this rank's shapes: global indices `ids` of all the shapes `names`
     (`12_distributed`)."""
     cfg, device, (rank, world) = cfg or DeepSDFConfig(), default_device(device), rank_world()
@@ -222,9 +222,9 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
     S, c, steps_per_epoch = cfg.shapes_per_step, cfg.clamp, math.ceil(math.ceil(n / world) / cfg.shapes_per_step)
     model, opt, sched, g = _setup(k, cfg, device, steps_per_epoch)
     epoch, step, log, elapsed = 0, 0, dict(train=[], eval=[]), 0.0
-    ckpt = Path(out)/'checkpoint.pt' if out else None
-    if ckpt and resume and ckpt.exists():
-        st = torch.load(ckpt, map_location=device if world == 1 else 'cpu', weights_only=False)
+    ckpt = Path(out)/CHECKPOINT if out else None
+    if ckpt and resume and find_checkpoint(out):
+        st = load_checkpoint(ckpt)
         if st['names'] != names: raise UsageError(f"{ckpt}: trained on other shapes than these; use another --out")
         ms, os_ = (st['model'], st['opt']) if world == 1 else local_state(st['model'], st['opt'], ids, device)
         model.load_state_dict(ms)
@@ -246,7 +246,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         if world > 1: ms, os_ = global_state(model, opt, ids, n)      # collective: every rank takes part
         if out and rank == 0:
             st = _state(model, opt, sched, g, epoch, step, log, cfg, names, time.perf_counter() - t0)
-            save_torch(st if world == 1 else st | dict(model=ms, opt=os_, world=world), ckpt)
+            save_checkpoint(st if world == 1 else st | dict(model=ms, opt=os_, world=world), ckpt)
             save_json(log, Path(out)/'log.json')
 
     while epoch < cfg.epochs:
@@ -376,9 +376,10 @@ def fit_latent(model: DeepSDF, points: torch.Tensor, sdf: torch.Tensor, steps: i
 # %% ../nbs/08_deepsdf.ipynb #62458513
 def load_deepsdf(run_dir, device=None) -> tuple[DeepSDF, dict]:
     "The trained model in `run_dir` and its checkpoint dict (names, log, ...)."
-    p = Path(run_dir)/'checkpoint.pt'
-    if not p.exists(): raise MissingError(f"{p}: no DeepSDF checkpoint; train one with img2sdf_train_deepsdf")
-    st = torch.load(p, map_location=default_device(device), weights_only=False)
+    p = Path(run_dir)/CHECKPOINT
+    if not find_checkpoint(run_dir):
+        raise MissingError(f"{p}: no DeepSDF checkpoint; train one with img2sdf_train_deepsdf")
+    st = load_checkpoint(p)
     cfg = DeepSDFConfig.from_dict(st['config'], source=str(p))
     model = DeepSDF(len(st['names']), cfg).to(default_device(device))
     model.load_state_dict(st['model'])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_latent_dit.ipynb #767529ce
 from __future__ import annotations
-import math, time, argparse, dataclasses
+import math, time, argparse, dataclasses, shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,18 +15,22 @@ from PIL import Image
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
-    save_torch, atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
-    refuse_overwrite, all_finite, diverged)
+    atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
+    refuse_overwrite, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
 from .views import load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig
 from .deepsdf import load_deepsdf, decode_mesh, default_run
+from .data import ShapeDataset
+from . import __version__
 
 # %% auto #0
-__all__ = ['MESH_OUT', 'LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views', 'make_dit', 'to_tokens',
-           'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank', 'recall', 'save_recall',
-           'misses_by_elevation', 'print_recall', 'load_latent_dit', 'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of',
-           'newest_dit', 'prediction_figure', 'predict_cli', 'bench_latent_dit', 'bench_latent_dit_cli']
+__all__ = ['MESH_OUT', 'MODEL_INFO', 'LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views',
+           'make_dit', 'to_tokens', 'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank', 'recall',
+           'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit', 'shape_categories', 'ImageTo3D',
+           'train_latent_dit_cli', 'deepsdf_of', 'newest_dit', 'prediction_figure', 'predict_cli', 'model_runs',
+           'resolve_model', 'held_out_views', 'model_card', 'export_model', 'export_cli', 'bench_latent_dit',
+           'bench_latent_dit_cli']
 
 # %% ../nbs/09_latent_dit.ipynb #e4fe3662
 @dataclass
@@ -142,7 +146,7 @@ def _capture(train_step, inputs, opt):
 
 def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, device=None, resume: bool = True,
                      quiet: bool = False, stop_after: int = 0) -> tuple[DiT, dict]:
-    "Train (or resume from `out/checkpoint.pt`) the latent DiT on `data`; at most `stop_after` steps in this call."
+    "Train (or resume from `out/checkpoint.safetensors`) the latent DiT on `data`; at most `stop_after` steps in this call."
     cfg, device = cfg or LatentDiTConfig(), default_device(device)
     data = data.to(device)
     seed_everything(cfg.seed)
@@ -158,9 +162,9 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
     opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=0.0, **fast)
     diff, g = Diffusion(cfg.T, cfg.prediction).to(device), torch.Generator(device).manual_seed(cfg.seed + rank)
     step, log, t0, ema = 0, dict(train=[]), time.perf_counter(), None
-    ckpt = Path(out)/'checkpoint.pt' if out else None
-    if ckpt and resume and ckpt.exists():
-        st = torch.load(ckpt, map_location=device, weights_only=False)
+    ckpt = Path(out)/CHECKPOINT if out else None
+    if ckpt and resume and find_checkpoint(out):
+        st = load_checkpoint(ckpt)
         model.load_state_dict(st['model'])
         opt.load_state_dict(st['opt'])
         g.set_state(st['gen'])
@@ -192,7 +196,7 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
 
     def save():
         if out and rank == 0:
-            save_torch(dict(model=model.state_dict(), opt=opt.state_dict(), gen=g.get_state(),
+            save_checkpoint(dict(model=model.state_dict(), opt=opt.state_dict(), gen=g.get_state(),
                             step=step, log=log, config=cfg.to_dict(), names=data.names, mean=data.mean.cpu(),
                             std=data.std.cpu(), feat_dim=data.feats.shape[-1], encoder=data.encoder, ema=ema,
                             elapsed=time.perf_counter() - t0), ckpt)
@@ -318,13 +322,23 @@ def print_recall(r: dict):
 # %% ../nbs/09_latent_dit.ipynb #6226cebb
 def load_latent_dit(run_dir, device=None) -> tuple[DiT, LatentDiTConfig, dict]:
     "The trained DiT in `run_dir`, its config and its checkpoint dict."
-    p, dev = Path(run_dir)/'checkpoint.pt', default_device(device)
-    if not p.exists(): raise MissingError(f"{p}: no latent DiT checkpoint; train one with img2sdf_train_latent_dit")
-    st = torch.load(p, map_location=dev, weights_only=False)
+    p, dev = Path(run_dir)/CHECKPOINT, default_device(device)
+    if not find_checkpoint(run_dir):
+        raise MissingError(f"{p}: no latent DiT checkpoint; train one with img2sdf_train_latent_dit")
+    st = load_checkpoint(p)
     cfg = LatentDiTConfig.from_dict(st['config'], source=str(p))
     dit = make_dit(cfg, st['feat_dim'], st['mean'].numel()).to(dev)
     dit.load_state_dict(st['model'])
     return dit.eval(), cfg, st
+
+def shape_categories(dit_run, names) -> list:
+    "Each training shape's category: an exported model's `shapes.json`, else the data folder of the DiT's features."
+    dit_run = Path(dit_run)
+    if (dit_run.parent/'shapes.json').exists(): return load_json(dit_run.parent/'shapes.json')['categories']
+    try: ds = ShapeDataset(Path(load_json(dit_run/'inputs.json')['features']).parent)
+    except (MissingError, UsageError, KeyError): return [None] * len(names)
+    by_name = {s['name']: s.get('category') for s in ds.shapes}
+    return [by_name.get(n.split()[0]) for n in names]
 
 class ImageTo3D:
     "Views in, mesh out: an image encoder, the latent DiT and the DeepSDF decoder."
@@ -340,9 +354,16 @@ class ImageTo3D:
         self.data = LatentData(z, torch.zeros(0), torch.zeros(0), names, st['mean'].to(dev), st['std'].to(dev),
                                st['encoder'])
         self.labels = list(dst['names'])        # with each shape's source id: 'obj_0079 (procedural/car/00007)'
+        self.categories = shape_categories(dit_run, self.labels)
+        self.runs = (Path(dit_run), Path(deepsdf_run))
         kind = 'dinov2' if st['encoder'].startswith('dinov2') else 'efficientnet_lite0'
         self.encoder = load_encoder(kind, st['encoder'].split(':', 1)[1] if kind == 'dinov2' else dinov2, dev)
         self.device = dev
+
+    @classmethod
+    def from_pretrained(cls, x, device=None, cache_dir=None, local_files_only: bool = None):
+        "The model `x`: an exported model folder, a pipeline run folder, a DiT run or a hub id (`resolve_model`)."
+        return cls(*model_runs(resolve_model(x, cache_dir, local_files_only)), device)
 
     def latent(self, images, poses=None, seed: int = 0, prepare: bool = False, fill: float = 0.75):
         """A latent for 1-8 `images` (files or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K
@@ -397,16 +418,17 @@ def deepsdf_of(dit_run) -> Path:
     "The DeepSDF run behind the DiT in `dit_run`: as its `inputs.json` says, else a pipeline run's `deepsdf/`."
     dit_run = Path(dit_run)
     if (dit_run/'inputs.json').exists(): return Path(load_json(dit_run/'inputs.json')['deepsdf'])
-    if (dit_run.parent/'deepsdf'/'checkpoint.pt').exists(): return dit_run.parent/'deepsdf'
+    if find_checkpoint(dit_run.parent/'deepsdf'): return dit_run.parent/'deepsdf'
     raise MissingError(f"{dit_run}: no record of the DeepSDF run this DiT was trained on; give --deepsdf")
 
 def newest_dit(home=None) -> Path:
     "The newest latent DiT run under `<data home>/runs`: a pipeline run's `dit/` or a standalone run."
     runs = data_home(home)/'runs'
-    dits = [p.parent for pat in ('*/dit/checkpoint.pt', 'latent_dit-*/checkpoint.pt') for p in runs.glob(pat)]
+    dits = {p.parent for pat in ('*/dit/checkpoint.*', 'latent_dit-*/checkpoint.*') for p in runs.glob(pat)
+            if p.name in (CHECKPOINT, 'checkpoint.pt')}
     if not dits:
         raise MissingError(f"{runs}: no trained latent DiT; train one (img2sdf_run --preset cpu) or give --dit")
-    return max(dits, key=lambda d: (d/'checkpoint.pt').stat().st_mtime)
+    return max(dits, key=lambda d: max(p.stat().st_mtime for p in d.glob('checkpoint.*')))
 
 def prediction_figure(views, mesh, poses=((30.0, 20.0), (120.0, 20.0), (-60.0, 50.0)), size: int = 224):
     "The prepared input `views` (top) and the predicted `mesh`, shaded by the views' renderer from `poses` (bottom)."
@@ -448,6 +470,7 @@ def predict_cli(argv=None):
     ap.add_argument('--poses', nargs='*', help='az,el per image (degrees)')
     ap.add_argument('--out', default='mesh.obj', help=f"the mesh file, one of {', '.join(MESH_OUT)}")
     ap.add_argument('--res', type=int, default=256)
+    ap.add_argument('--model', help='an exported model folder, a pipeline run folder or a Hugging Face hub id')
     ap.add_argument('--dit', help='latent DiT run (default: the newest under <data home>/runs)')
     ap.add_argument('--deepsdf', help="DeepSDF run (default: the one the DiT was trained on)")
     ap.add_argument('--device')
@@ -463,8 +486,11 @@ def predict_cli(argv=None):
     refuse_overwrite([out, *seen, preview, record], inputs=a.images, made=_made_before(record))
     poses = [tuple(map(float, p.split(','))) for p in a.poses] if a.poses else None
     views = [read_view(p) if a.as_is else prepare_view(p, 224, a.fill)[0] for p in a.images]   # bad images fail first
-    dit = Path(a.dit) if a.dit else newest_dit()
-    deepsdf = Path(a.deepsdf) if a.deepsdf else deepsdf_of(dit)
+    if a.model and (a.dit or a.deepsdf): raise UsageError("give --model, or --dit and --deepsdf, not both")
+    if a.model: dit, deepsdf = model_runs(resolve_model(a.model))
+    else:
+        dit = Path(a.dit) if a.dit else newest_dit()
+        deepsdf = Path(a.deepsdf) if a.deepsdf else deepsdf_of(dit)
     print(f"models: latent DiT {dit}, DeepSDF {deepsdf}", flush=True)
     pipe = ImageTo3D(dit, deepsdf, a.device)
     mesh, z = pipe.predict(views, poses, a.res)
@@ -483,6 +509,118 @@ def predict_cli(argv=None):
     if not mesh: raise SystemExit(f"the predicted shape has {mesh}; what the model saw is in {seen[0]}")
     print(f"wrote {out} ({len(mesh.faces)} faces), {preview} and {record}; nearest training shapes: "
           + ', '.join(f"{n} {c:.3f}" for n, c in r['top'][:3]))
+
+# %% ../nbs/09_latent_dit.ipynb #2cfc732a
+MODEL_INFO = 'img2sdf_model.json'
+
+def model_runs(x) -> tuple[Path, Path]:
+    "(DiT run, DeepSDF run) of `x`: a folder with `dit/` and `deepsdf/` (an exported model, a pipeline run), a DiT run."
+    x = Path(x)
+    if find_checkpoint(x/'dit') and find_checkpoint(x/'deepsdf'): return x/'dit', x/'deepsdf'
+    if find_checkpoint(x): return x, deepsdf_of(x)
+    raise MissingError(f"{x}: not a model (no dit/ and deepsdf/ checkpoints) nor a latent DiT run")
+
+def resolve_model(x, cache_dir=None, local_files_only: bool = None) -> Path:
+    """The local folder of `x`: a path as it is, else a Hugging Face hub id ('owner/name') through `huggingface_hub`'s
+    cache (only the cache where `local_files_only`, or the environment's HF_HUB_OFFLINE, says so)."""
+    import os
+    if Path(x).exists(): return Path(x)
+    if str(x).count('/') != 1: raise MissingError(f"{x}: no such model folder, nor a hub id (owner/name)")
+    from huggingface_hub import snapshot_download
+    if local_files_only is None: local_files_only = os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes')
+    try: return Path(snapshot_download(str(x), cache_dir=cache_dir, local_files_only=local_files_only))
+    except Exception as e:
+        raise MissingError(f"{x}: not found on the hub or in its cache ({type(e).__name__})") from None
+
+
+# %% ../nbs/09_latent_dit.ipynb #8d629817
+def held_out_views(dit_run, n: int = 3) -> list[Path]:
+    """Up to `n` renders of shapes the model did not train on: an exported model's `examples/`, else the first view
+    of each shape a pipeline run's split held out (where its data is on this machine)."""
+    dit_run = Path(dit_run)
+    shipped = sorted((dit_run.parent/'examples').glob('*.png'))
+    if shipped: return shipped[:n]
+    split = dit_run.parent/'split.json'
+    try: ds = ShapeDataset(Path(load_json(dit_run/'inputs.json')['features']).parent)
+    except (MissingError, UsageError, KeyError): return []
+    test = load_json(split)['test'] if split.exists() else []
+    views = [ds.root/ds.shapes[i]['dir']/'views'/'view_00.png' for i in test[:n]]
+    return [v for v in views if v.exists()]
+
+def _figures(run: Path) -> dict:
+    "What a run measured: DeepSDF's fit, the DiT's recall at K = 1 and 8, and the evaluation's summary (where present)."
+    d, pick = {}, lambda r: {k: r[k] for k in ('top1', 'frac_cos_099', 'median_cos')}
+    for key, f in (('deepsdf', run/'deepsdf'/'report.json'), ('recall', run/'dit'/'recall.json'),
+                   ('evaluation', run/'eval'/'summary.json'), ('pipeline', run/'pipeline.json')):
+        if f.exists(): d[key] = load_json(f)
+    if 'deepsdf' in d: d['deepsdf'] = {k: d['deepsdf'][k] for k in ('n_shapes', 'sdf_l1_mean', 'sdf_l1_max')}
+    if 'recall' in d: d['recall'] = {k: pick(v) for k, v in d['recall'].items()}
+    return d
+
+def model_card(info: dict, summary_md: str = '') -> str:
+    "The model folder's README.md: what the model is, what made it, what it measured and how to use it."
+    p, rc, fit = info.get('pipeline', {}), info.get('recall', {}), info.get('deepsdf')
+    cats = sorted({c for c in info['categories'] if c})
+    lines = [f"# img2sdf model: {info['name']}", '',
+             "Image to 3D at small data scale: a latent DiT (Phase 12) predicts a 64-d DeepSDF latent (Phase 11) from "
+             "1-8 views of an object; the DeepSDF decoder turns it into a mesh.", '',
+             f"- **Data:** {info['n_shapes']} training shapes, source `{p.get('source', 'unknown')}`"
+             + (f" ({len(cats)} categories: {', '.join(cats)})" if cats else ''),
+             f"- **Encoder:** `{info['encoder']}`",
+             f"- **Presets:** data `{p.get('data', '?')}`, DeepSDF `{p.get('deepsdf', '?')}`, "
+             f"DiT `{p.get('dit', '?')}`",
+             f"- **Made by** img2sdf {info['version']} from `{info['run']}`"]
+    if fit: lines.append(f"- **DeepSDF fit:** SDF L1 mean {fit['sdf_l1_mean']:.5f}, max {fit['sdf_l1_max']:.5f}")
+    for k, r in rc.items():
+        lines.append(f"- **Recall at K = {k}** (training shapes): top-1 {r['top1']:.1%}, "
+                     f"cos >= 0.99 {r['frac_cos_099']:.1%}")
+    if summary_md: lines += ['', '## Evaluation', '', summary_md.strip()]
+    keys = ('source', 'path', 'n_train', 'n_ood', 'holdout', 'data', 'views', 'encoder', 'deepsdf', 'dit', 'evaluate',
+            'deepsdf_steps', 'dit_steps', 'seed')
+    if p: lines += ['', '## How it was made', '', '```sh', 'img2sdf_run --set ' + ' '.join(
+        f"{k}={p[k]}" for k in keys if p.get(k) not in (None, '')), '```', '',
+        'Every setting of the run is in `img2sdf_model.json` (`pipeline`).']
+    lines += ['', '## Use', '', '```python', 'from img2sdf.latent_dit import ImageTo3D',
+              f"pipe = ImageTo3D.from_pretrained('{info['name']}')",
+              "mesh, z = pipe.predict(['photo.jpg'], prepare=True)",
+              '```', '', '```sh', f"img2sdf_predict --model {info['name']} --images photo.jpg --out mesh.glb", '```']
+    return '\n'.join(lines) + '\n'
+
+def export_model(run, out) -> Path:
+    """Pack the trained model of `run` (a pipeline run, or a DiT run that records its DeepSDF run) into the new folder
+    `out`: weights only, the training shapes' names and categories, what made it and a model card."""
+    run, out = Path(run), Path(out)
+    dit_run, deepsdf_run = model_runs(run)
+    if out.exists() and any(out.iterdir()): raise UsageError(f"{out}: not empty; export into a new folder")
+    dst, st = load_checkpoint(deepsdf_run/CHECKPOINT), load_checkpoint(dit_run/CHECKPOINT)
+    if len(dst['names']) != len(st['names']):
+        raise UsageError(f"{dit_run} learned {len(st['names'])} latents, {deepsdf_run} has {len(dst['names'])}")
+    cats = shape_categories(dit_run, dst['names'])
+    base = run if (run/'dit').exists() else run.parent
+    info = dict(name=out.name, n_shapes=len(dst['names']), encoder=st['encoder'], categories=cats,
+                version=__version__, run=str(run.resolve())) | _figures(base)
+    save_checkpoint({k: dst[k] for k in ('model', 'config', 'names')}, out/'deepsdf'/CHECKPOINT)
+    save_checkpoint({k: st[k] for k in ('model', 'config', 'names', 'mean', 'std', 'feat_dim', 'encoder')},
+                    out/'dit'/CHECKPOINT)
+    save_json(dict(names=dst['names'], categories=cats), out/'shapes.json')
+    for v in held_out_views(dit_run):                       # a few held-out renders for the app's examples
+        make_folder(out/'examples')
+        shutil.copyfile(v, out/'examples'/f"held_out_{v.parent.parent.name}.png")
+    save_json(info, out/MODEL_INFO)
+    summary = base/'eval'/'summary.md'
+    card = model_card(info, summary.read_text() if summary.exists() else '')
+    with atomic_write(out/'README.md', 'w') as f: f.write(card)
+    return out
+
+@console_script
+def export_cli(argv=None):
+    "Console script `img2sdf_export`: pack a trained run into one model folder for `--model` and `from_pretrained`."
+    ap = ArgumentParser(description=export_cli.__doc__)
+    ap.add_argument('run', help='a pipeline run folder (img2sdf_run --out), or a latent DiT run')
+    ap.add_argument('--out', required=True, help='the new model folder')
+    a = ap.parse_args(argv)
+    out = export_model(a.run, a.out)
+    print(f"wrote {out}: {', '.join(sorted(p.name for p in out.iterdir()))}")
 
 # %% ../nbs/09_latent_dit.ipynb #8d12c0cd
 def bench_latent_dit(n_shapes: int = 999, steps: int = 15_000, fp32_steps: int = 2000,

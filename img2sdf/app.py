@@ -12,7 +12,7 @@ from PIL import Image
 
 from .core import UsageError, MissingError, ArgumentParser, console_script, atomic_write
 from .views import prepare_view
-from .latent_dit import ImageTo3D, newest_dit, deepsdf_of, rank_latent, held_out_views
+from .latent_dit import ImageTo3D, newest_dit, deepsdf_of, rank_latent, held_out_views, write_mesh
 
 # %% auto #0
 __all__ = ['MAX_IMAGES', 'DOWNLOADS', 'load_model', 'Demo', 'predict', 'example_images', 'example_label', 'held_out_renders',
@@ -70,9 +70,7 @@ def predict(demo: Demo, files, res: int = 128, seed: int = 0):
     if not mesh: return strip, None, [], [], f"the predicted shape has {mesh}; try another seed or more pictures"
     stem = demo.workdir/f"prediction_{next(demo.count):03d}"
     paths = [stem.with_suffix(f'.{x}') for x in DOWNLOADS]
-    for p in paths:
-        data = mesh.export(file_type=p.suffix[1:])
-        with atomic_write(p) as f: f.write(data.encode() if isinstance(data, str) else data)
+    for p in paths: write_mesh(mesh, p)
     status = (f"predicted in {seconds:.1f} s on {demo.pipe.device.type} from {len(views)} picture"
               f"{'s' if len(views) > 1 else ''}: {len(mesh.faces):,} faces at {int(res)}³")
     return strip, str(paths[0]), [str(p) for p in paths], demo.nearest(z), status

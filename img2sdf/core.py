@@ -90,16 +90,17 @@ CHECKPOINT = 'checkpoint.safetensors'
 
 def _pack(obj, tensors: dict, key: str):
     "`obj` as JSON, its tensors moved into `tensors` under their paths."
+    sub = lambda k: f"{key}/{k}" if key else str(k)
     if isinstance(obj, torch.Tensor):
         if key in tensors: raise ValueError(f"two tensors at {key!r}")
         tensors[key] = obj.detach().to('cpu').clone().contiguous()
         return {'__tensor__': key}
     if isinstance(obj, dict):
         if all(isinstance(k, str) and not k.startswith('__') for k in obj):
-            return {k: _pack(v, tensors, f"{key}/{k}".lstrip('/')) for k, v in obj.items()}
-        return {'__items__': [[k, _pack(v, tensors, f"{key}/{k}".lstrip('/'))] for k, v in obj.items()]}
+            return {k: _pack(v, tensors, sub(k)) for k, v in obj.items()}
+        return {'__items__': [[k, _pack(v, tensors, sub(k))] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
-        items = [_pack(v, tensors, f"{key}/{i}".lstrip('/')) for i, v in enumerate(obj)]
+        items = [_pack(v, tensors, sub(i)) for i, v in enumerate(obj)]
         return {'__tuple__': items} if isinstance(obj, tuple) else items
     if isinstance(obj, np.generic): return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)): return obj

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_latent_dit.ipynb #767529ce
 from __future__ import annotations
-import math, time, argparse, dataclasses, shutil
+import os, re, math, time, argparse, dataclasses, functools, shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +27,10 @@ from . import __version__
 # %% auto #0
 __all__ = ['MESH_OUT', 'MODEL_INFO', 'LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views',
            'make_dit', 'to_tokens', 'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank', 'recall',
-           'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit', 'shape_categories', 'ImageTo3D',
-           'train_latent_dit_cli', 'deepsdf_of', 'newest_dit', 'prediction_figure', 'predict_cli', 'model_runs',
-           'resolve_model', 'held_out_views', 'model_card', 'export_model', 'export_cli', 'bench_latent_dit',
-           'bench_latent_dit_cli']
+           'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit', 'training_data', 'shape_categories',
+           'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of', 'newest_dit', 'prediction_figure', 'write_mesh',
+           'predict_cli', 'model_runs', 'resolve_model', 'held_out_views', 'model_card', 'export_model', 'export_cli',
+           'bench_latent_dit', 'bench_latent_dit_cli']
 
 # %% ../nbs/09_latent_dit.ipynb #e4fe3662
 @dataclass
@@ -331,12 +331,17 @@ def load_latent_dit(run_dir, device=None) -> tuple[DiT, LatentDiTConfig, dict]:
     dit.load_state_dict(st['model'])
     return dit.eval(), cfg, st
 
+def training_data(dit_run) -> ShapeDataset | None:
+    "The prepared data a DiT run was trained on (the folder of its features, as `inputs.json` says), None if not here."
+    try: return ShapeDataset(Path(load_json(Path(dit_run)/'inputs.json')['features']).parent)
+    except (MissingError, UsageError, KeyError): return None
+
 def shape_categories(dit_run, names) -> list:
     "Each training shape's category: an exported model's `shapes.json`, else the data folder of the DiT's features."
     dit_run = Path(dit_run)
     if (dit_run.parent/'shapes.json').exists(): return load_json(dit_run.parent/'shapes.json')['categories']
-    try: ds = ShapeDataset(Path(load_json(dit_run/'inputs.json')['features']).parent)
-    except (MissingError, UsageError, KeyError): return [None] * len(names)
+    ds = training_data(dit_run)
+    if ds is None: return [None] * len(names)
     by_name = {s['name']: s.get('category') for s in ds.shapes}
     return [by_name.get(n.split()[0]) for n in names]
 
@@ -354,11 +359,15 @@ class ImageTo3D:
         self.data = LatentData(z, torch.zeros(0), torch.zeros(0), names, st['mean'].to(dev), st['std'].to(dev),
                                st['encoder'])
         self.labels = list(dst['names'])        # with each shape's source id: 'obj_0079 (procedural/car/00007)'
-        self.categories = shape_categories(dit_run, self.labels)
         self.runs = (Path(dit_run), Path(deepsdf_run))
         kind = 'dinov2' if st['encoder'].startswith('dinov2') else 'efficientnet_lite0'
         self.encoder = load_encoder(kind, st['encoder'].split(':', 1)[1] if kind == 'dinov2' else dinov2, dev)
         self.device = dev
+
+    @functools.cached_property
+    def categories(self) -> list:
+        "Each training shape's category, read when first asked (a prediction needs none)."
+        return shape_categories(self.runs[0], self.labels)
 
     @classmethod
     def from_pretrained(cls, x, device=None, cache_dir=None, local_files_only: bool = None):
@@ -424,8 +433,7 @@ def deepsdf_of(dit_run) -> Path:
 def newest_dit(home=None) -> Path:
     "The newest latent DiT run under `<data home>/runs`: a pipeline run's `dit/` or a standalone run."
     runs = data_home(home)/'runs'
-    dits = {p.parent for pat in ('*/dit/checkpoint.*', 'latent_dit-*/checkpoint.*') for p in runs.glob(pat)
-            if p.name in (CHECKPOINT, 'checkpoint.pt')}
+    dits = [d for pat in ('*/dit', 'latent_dit-*') for d in runs.glob(pat) if find_checkpoint(d)]
     if not dits:
         raise MissingError(f"{runs}: no trained latent DiT; train one (img2sdf_run --preset cpu) or give --dit")
     return max(dits, key=lambda d: max(p.stat().st_mtime for p in d.glob('checkpoint.*')))
@@ -457,7 +465,8 @@ def _made_before(record: Path) -> list[Path]:
     if not (isinstance(r, dict) and r.get('made_by') == 'img2sdf_predict'): return []
     return [record] + [record.parent/f for f in r.get('files', [])]
 
-def _write_mesh(mesh, path: Path):
+def write_mesh(mesh, path: Path):
+    "`mesh` to `path` atomically, in the format its suffix names."
     data = mesh.export(file_type=path.suffix[1:])
     with atomic_write(path) as f: f.write(data.encode() if isinstance(data, str) else data)
 
@@ -500,7 +509,7 @@ def predict_cli(argv=None):
     r = rank_latent(z, pipe.data.latents, pipe.labels)
     made = [p.name for p in seen]
     if mesh:
-        _write_mesh(mesh, out)
+        write_mesh(mesh, out)
         with atomic_write(preview) as f: prediction_figure(views, mesh).savefig(f, format='png')
         made += [out.name, preview.name]
     save_json(dict(made_by='img2sdf_predict', files=made, images=[str(Path(p).resolve()) for p in a.images],
@@ -523,9 +532,9 @@ def model_runs(x) -> tuple[Path, Path]:
 def resolve_model(x, cache_dir=None, local_files_only: bool = None) -> Path:
     """The local folder of `x`: a path as it is, else a Hugging Face hub id ('owner/name') through `huggingface_hub`'s
     cache (only the cache where `local_files_only`, or the environment's HF_HUB_OFFLINE, says so)."""
-    import os
     if Path(x).exists(): return Path(x)
-    if str(x).count('/') != 1: raise MissingError(f"{x}: no such model folder, nor a hub id (owner/name)")
+    if not re.fullmatch(r'[A-Za-z0-9][\w.-]*/[\w.-]+', str(x)):
+        raise MissingError(f"{x}: no such model folder, nor a hub id (owner/name)")
     from huggingface_hub import snapshot_download
     if local_files_only is None: local_files_only = os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes')
     try: return Path(snapshot_download(str(x), cache_dir=cache_dir, local_files_only=local_files_only))
@@ -540,10 +549,9 @@ def held_out_views(dit_run, n: int = 3) -> list[Path]:
     dit_run = Path(dit_run)
     shipped = sorted((dit_run.parent/'examples').glob('*.png'))
     if shipped: return shipped[:n]
-    split = dit_run.parent/'split.json'
-    try: ds = ShapeDataset(Path(load_json(dit_run/'inputs.json')['features']).parent)
-    except (MissingError, UsageError, KeyError): return []
-    test = load_json(split)['test'] if split.exists() else []
+    split, ds = dit_run.parent/'split.json', training_data(dit_run)
+    if ds is None or not split.exists(): return []
+    test = load_json(split)['test']
     views = [ds.root/ds.shapes[i]['dir']/'views'/'view_00.png' for i in test[:n]]
     return [v for v in views if v.exists()]
 
@@ -591,7 +599,8 @@ def export_model(run, out) -> Path:
     `out`: weights only, the training shapes' names and categories, what made it and a model card."""
     run, out = Path(run), Path(out)
     dit_run, deepsdf_run = model_runs(run)
-    if out.exists() and any(out.iterdir()): raise UsageError(f"{out}: not empty; export into a new folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out}: {'not empty' if out.is_dir() else 'a file'}; export into a new folder")
     dst, st = load_checkpoint(deepsdf_run/CHECKPOINT), load_checkpoint(dit_run/CHECKPOINT)
     if len(dst['names']) != len(st['names']):
         raise UsageError(f"{dit_run} learned {len(st['names'])} latents, {deepsdf_run} has {len(dst['names'])}")

@@ -5,24 +5,27 @@
 # %% ../nbs/11_cli.ipynb #b9ac90d6
 from __future__ import annotations
 import os, math, time, argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import yaml
 from pathlib import Path
 
 from .core import (
     Config, data_home, save_json, load_json, default_device, seed_everything, UsageError,
-    ConfigError, MissingError, ArgumentParser, console_script, make_folder)
+    ConfigError, MissingError, ArgumentParser, console_script, make_folder, made_record, made_changes, folder_lock,
+    StageChanged)
 from .data import (
-    DataConfig, ShapeDataset, SOURCES, MESH_EXTS, prepare, records_for, print_summary, pybullet_data_path)
+    DataConfig, ShapeDataset, SOURCES, MESH_EXTS, prepare, records_for, print_summary, pybullet_data_path,
+    check_data_root)
 from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
-from .latent_dit import (
-    LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall, _features_file)
+from .latent_dit import LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results
 
 # %% auto #0
-__all__ = ['MIN_TRAIN_SHAPES', 'PipelineConfig', 'enough_shapes', 'prepare_stage', 'diverged_line', 'warn_short', 'fixed_steps',
-           'deepsdf_config', 'dit_config', 'eval_config', 'check_stages', 'named_objects', 'run_pipeline', 'run_series',
-           'run_cli', 'run_record']
+__all__ = ['STAGES', 'MIN_TRAIN_SHAPES', 'PipelineConfig', 'tweaked', 'stage_config', 'enough_shapes', 'prepare_stage',
+           'split_stage', 'diverged_line', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'eval_config',
+           'check_stages', 'named_objects', 'run_pipeline', 'run_series', 'run_cli', 'run_record']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -50,6 +53,7 @@ class PipelineConfig(Config):
     workers: int = 0                # 0: the CPU count
     seed: int = 0                   # DeepSDF's start and batches, the DiT's start, batches, sampling; the evaluation
     split_seed: int = 0             # the held-out split: one for every seed of a series, so its shapes pair up
+    tweaks: dict = field(default_factory=dict)   # stage fields over their presets: --set deepsdf.lr_decoder=1e-3
     choices = dict(deepsdf_clamp_grad=('', 'through'))
     presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
                'large': dict(n_ood=40, views='large', deepsdf='large', evaluate='large'),
@@ -57,6 +61,26 @@ class PipelineConfig(Config):
                            encoder='efficientnet_lite0', deepsdf='cpu', dit='cpu', evaluate='cpu'),
                'tiny': dict(n_train=24, n_ood=3, holdout=0.2, data='tiny', views='tiny', encoder='efficientnet_lite0',
                             deepsdf='tiny', dit='tiny', evaluate='tiny')}
+
+    def override(self, *assignments: str):
+        "`Config.override`, where `stage.field=value` (`views.distance=3`) sets a field of that stage's config."
+        tweaks, plain = {k: dict(v) for k, v in self.tweaks.items()}, []
+        for a in assignments:
+            key, _, value = a.partition('=')
+            stage, dot, name = key.strip().partition('.')
+            if dot and value: tweaks.setdefault(stage, {})[name] = yaml.safe_load(value)
+            else: plain.append(a)
+        return Config.override(self, *plain).replace(tweaks=tweaks)
+
+STAGES = dict(data=DataConfig, views=ViewsConfig, deepsdf=DeepSDFConfig, dit=LatentDiTConfig, evaluate=EvalConfig)
+
+def tweaked(c: Config, cfg: PipelineConfig, stage: str) -> Config:
+    "The stage config `c` with the pipeline's `stage.field=value` tweaks of `stage` on top."
+    return type(c).from_dict({**c.to_dict(), **cfg.tweaks.get(stage, {})}, source=f'--set {stage}.*')
+
+def stage_config(cfg: PipelineConfig, stage: str, **fields) -> Config:
+    "The config of `stage` (a key of `STAGES`): its preset, then `fields`, then the pipeline's tweaks of that stage."
+    return tweaked(STAGES[stage].preset(getattr(cfg, stage), **fields), cfg, stage)
 
 def _data_root(cfg: PipelineConfig, split: str, out: Path, name: str = '') -> Path:
     """The default data home for the study's data settings; a folder `data/` of `out` (the run's, or the series') for
@@ -78,22 +102,36 @@ def enough_shapes(where: str, found: int, usable: int, what: str, least: int = M
     raise UsageError(f"{where}: {usable} of its {found} mesh files {what}; training needs at least {least} shapes")
 
 def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, name: str = '',
-                  least: int = 0) -> ShapeDataset | None:
-    """Prepare, render and encode one split (None if it has no shapes); each step skips finished work. With `least`,
-    fewer readable files, then fewer prepared shapes, than that are refused before the next step."""
+                  least: int = 0) -> tuple[ShapeDataset, Path] | tuple[None, None]:
+    """Prepare, render and encode one split: its data set and feature cache (None, None if it has no shapes); each
+    step skips the work it finds made with the same settings. With `least`, fewer readable files, then fewer prepared
+    shapes, than that are refused before the next step."""
     root = _data_root(cfg, split, out, name)
     workers = cfg.workers or os.cpu_count() or 1
     recs = _records(cfg, split, limit)
+    read = cfg.ood_path if split == 'ood' and cfg.ood_path else cfg.path if cfg.source == 'folder' else None
+    check_data_root(root, read)
     where = cfg.path if cfg.source == 'folder' else f"source {cfg.source}"
     if least: enough_shapes(where, len(recs), sum(not r.skip for r in recs), 'are in a format it reads', least)
-    if not recs: return None
-    print_summary(prepare(recs, root, DataConfig.preset(cfg.data), workers, cfg.source), root)
-    ds = ShapeDataset(root)
-    if least: enough_shapes(where, len(recs), len(ds), 'were prepared (the failures are listed above)', least)
-    vcfg = ViewsConfig.preset(cfg.views)
-    render_dataset(ds, vcfg, workers)
-    encode_dataset(ds, load_encoder(cfg.encoder), vcfg)
-    return ds
+    if not recs: return None, None
+    with folder_lock(root):
+        print_summary(prepare(recs, root, stage_config(cfg, 'data'), workers, cfg.source), root)
+        ds = ShapeDataset(root)
+        if least: enough_shapes(where, len(recs), len(ds), 'were prepared (the failures are listed above)', least)
+        vcfg = stage_config(cfg, 'views')
+        render_dataset(ds, vcfg, workers)
+        return ds, encode_dataset(ds, load_encoder(cfg.encoder, vcfg.dinov2), vcfg)
+
+def split_stage(cfg: PipelineConfig, train: ShapeDataset, out: Path) -> dict:
+    """The held-out split of the training shapes in `out/split.json`: the stored one where it was made from the same
+    shapes, `holdout` and `split_seed`, else made again with one line that names what changed."""
+    made = made_record(dict(holdout=cfg.holdout, split_seed=cfg.split_seed), shapes=[s['uid'] for s in train.shapes])
+    f = out/'split.json'
+    old = load_json(f) if f.exists() else None
+    changes = made_changes(old.get('made') if old else None, made)
+    if not changes: return old
+    if old: print(f"{f}: made with other settings ({', '.join(changes)}); splitting again", flush=True)
+    return load_json(save_json(holdout_split(len(train), cfg.holdout, cfg.split_seed) | dict(made=made), f))
 
 def diverged_line(what: str, run: Path, where: dict) -> str:
     "The line that stops the pipeline where `what` in `run` diverged (a trainer's `diverged` record `where`)."
@@ -119,24 +157,26 @@ def fixed_steps(dc: DeepSDFConfig, steps: int, n: int) -> DeepSDFConfig:
     return dc.replace(epochs=max(1, round(steps / math.ceil(n / dc.shapes_per_step))))
 
 def deepsdf_config(cfg: PipelineConfig, n: int) -> DeepSDFConfig:
-    "The DeepSDF stage's config for `n` shapes: its preset, then the pipeline's `deepsdf_*` settings."
+    "The DeepSDF stage's config for `n` shapes: its preset, the pipeline's `deepsdf_*` settings, its tweaks."
     dc = fixed_steps(DeepSDFConfig.preset(cfg.deepsdf, n_shapes=0, seed=cfg.seed), cfg.deepsdf_steps, n)
     over = dict(max_minutes=cfg.deepsdf_minutes, clamp_grad=cfg.deepsdf_clamp_grad)
-    return dc.replace(**{key: v for key, v in over.items() if v})
+    return tweaked(dc.replace(**{key: v for key, v in over.items() if v}), cfg, 'deepsdf')
 
 def dit_config(cfg: PipelineConfig) -> LatentDiTConfig:
-    "The latent DiT stage's config: its preset, then `dit_steps`."
+    "The latent DiT stage's config: its preset, then `dit_steps`, then its tweaks."
     dcfg = LatentDiTConfig.preset(cfg.dit, n_shapes=0, seed=cfg.seed)
-    return dcfg.replace(steps=cfg.dit_steps) if cfg.dit_steps else dcfg
+    return tweaked(dcfg.replace(steps=cfg.dit_steps) if cfg.dit_steps else dcfg, cfg, 'dit')
 
 def eval_config(cfg: PipelineConfig) -> EvalConfig:
-    "The evaluation's config: its preset at the pipeline's seed."
-    return EvalConfig.preset(cfg.evaluate, seed=cfg.seed)
+    "The evaluation's config: its preset at the pipeline's seed, then its tweaks."
+    return stage_config(cfg, 'evaluate', seed=cfg.seed)
 
 def check_stages(cfg: PipelineConfig):
-    "A `ConfigError` for an unknown source, encoder or stage preset: a typo fails before the work, not hours into it."
-    for C, name in ((DataConfig, cfg.data), (ViewsConfig, cfg.views), (DeepSDFConfig, cfg.deepsdf),
-                    (LatentDiTConfig, cfg.dit), (EvalConfig, cfg.evaluate)): C.preset(name)
+    """A `ConfigError` for an unknown source, encoder, stage preset or stage field: a typo fails before the work, not
+    hours into it."""
+    unknown = sorted(set(cfg.tweaks) - set(STAGES))
+    if unknown: raise ConfigError(f"--set {unknown[0]}.*: no stage {unknown[0]!r}; the stages are {list(STAGES)}")
+    for stage in STAGES: stage_config(cfg, stage)
     if cfg.encoder not in ('auto', 'dinov2', 'efficientnet_lite0'):
         raise ConfigError(f"unknown encoder {cfg.encoder!r}")
     if cfg.source not in SOURCES: raise ConfigError(f"unknown source {cfg.source!r}; choose one of {SOURCES}")
@@ -148,14 +188,23 @@ def named_objects(cfg: PipelineConfig, out: Path) -> ShapeDataset | None:
     except MissingError as e:
         print(f"no second OOD set: {e}", flush=True)
         return None
-    return prepare_stage(cfg.replace(source='pybullet', path=''), 'ood', out, cfg.n_ood, name='ood-pybullet')
+    return prepare_stage(cfg.replace(source='pybullet', path=''), 'ood', out, cfg.n_ood, name='ood-pybullet')[0]
 
-def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[dict]:
-    "Every stage of the working pipeline into `out` (prepared data under `data_out`, default `out`); the summary."
+def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None, restart: bool = False) -> list[dict]:
+    """Every stage of the working pipeline into `out` (prepared data under `data_out`, default `out`); the summary.
+    A stage made with other settings starts again; one that trained for long stops the run instead, unless `restart`.
+    One command a run folder at a time (`folder_lock`)."""
     check_stages(cfg)
-    out = make_folder(out)
-    data_out = Path(data_out or out)
-    cfg.save(out/'pipeline.json')
+    with folder_lock(out) as held:
+        record, before = held/'pipeline.json', None
+        if record.exists(): before = load_json(record)
+        cfg.save(record)
+        try: return _run_stages(cfg, Path(out), device, Path(data_out or out), restart)
+        except StageChanged:
+            if before: save_json(before, record)         # nothing new ran: the record keeps what did
+            raise
+
+def _run_stages(cfg: PipelineConfig, out: Path, device, data_out: Path, restart: bool) -> list[dict]:
     t0, started = time.perf_counter(), {}
     def stamp(key, what):
         "Print the stage and the seconds since the start; `out/stages.json` keeps each stage's start."
@@ -163,29 +212,25 @@ def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[d
         save_json(started, out/'stages.json')
         print(f"== {what} ({started[key]:.0f} s)", flush=True)
     stamp('data', 'data')
-    train = prepare_stage(cfg, 'train', data_out, cfg.n_train, least=MIN_TRAIN_SHAPES)
-    ood = prepare_stage(cfg, 'ood', data_out, cfg.n_ood)
+    train, features = prepare_stage(cfg, 'train', data_out, cfg.n_train, least=MIN_TRAIN_SHAPES)
+    ood, _ = prepare_stage(cfg, 'ood', data_out, cfg.n_ood)
     named = named_objects(cfg, data_out)
-    split_file = out/'split.json'
-    if not split_file.exists(): save_json(holdout_split(len(train), cfg.holdout, cfg.split_seed), split_file)
-    split = load_json(split_file)
-    if split['n'] != len(train):
-        raise UsageError(f"{split_file}: made for {split['n']} shapes, the data has {len(train)}; use another --out")
+    split = split_stage(cfg, train, out)
     fit = split['train'][:cfg.n_fit or None]
     stamp('deepsdf', f"DeepSDF on {len(fit)} shapes ({len(split['test'])} held out)")
     samples = load_samples(train, device=device, ids=fit)
     dc = deepsdf_config(cfg, len(fit))
-    dsdf, dlog = train_deepsdf(samples, dc, out/'deepsdf', device)
+    dsdf, dlog = train_deepsdf(samples, dc, out/'deepsdf', device, restart=restart)
     if dlog['status'] == 'diverged': raise UsageError(diverged_line('DeepSDF', out/'deepsdf', dlog['diverged']))
     if dlog['status'] == 'stalled':
         raise UsageError(f"{out/'deepsdf'}: DeepSDF stalled at per-shape L1 {dlog['eval'][-1]['mean']:.3f}, a dead "
-                         "start (08_deepsdf); run again with --set deepsdf_clamp_grad=through, which resumes it")
+                         "start (08_deepsdf); run again with --set deepsdf_clamp_grad=through (and --restart where "
+                         "it asks), which trains DeepSDF again and keeps the stalled run beside it")
     warn_short(finish_run(dsdf, samples, out/'deepsdf'), dc)
     stamp('latent_dit', 'latent DiT')
     dcfg = dit_config(cfg)
-    features = _features_file(train.root)
     data = latent_data(out/'deepsdf', features)
-    dit, tlog = train_latent_dit(data, dcfg, out/'dit', device)
+    dit, tlog = train_latent_dit(data, dcfg, out/'dit', device, restart=restart)
     if tlog.get('status') == 'diverged':
         raise UsageError(diverged_line('the latent DiT', out/'dit', tlog['diverged']))
     r = recall(dit, data, (1, 8), dcfg, seed=cfg.seed)
@@ -200,14 +245,14 @@ def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None) -> list[d
     stamp('done', f'done: {out}')
     return s
 
-def run_series(cfg: PipelineConfig, out, seeds, device=None) -> list[dict]:
+def run_series(cfg: PipelineConfig, out, seeds, device=None, restart: bool = False) -> list[dict]:
     """`run_pipeline` at each of `seeds` into `out/seed-N`, on one prepared data set and one split, then the series'
     table in `out/series`: each figure's mean and spread over seeds, comparisons with intervals pooled over seeds."""
     out = make_folder(out)
     rows = []
     for s in seeds:
         print(f"=== seed {s}", flush=True)
-        run_pipeline(cfg.replace(seed=s), out/f'seed-{s}', device, data_out=out)
+        run_pipeline(cfg.replace(seed=s), out/f'seed-{s}', device, data_out=out, restart=restart)
         rows += read_rows(out/f'seed-{s}'/'eval')
     meta = dict(title=f"img2sdf_run at seeds {list(seeds)}, {cfg.source} data, preset {cfg.data}/{cfg.deepsdf}/"
                       f"{cfg.dit}", seeds=list(seeds), config=cfg.to_dict(),
@@ -227,11 +272,13 @@ def run_cli(argv=None):
                     help='a series: one run a seed in OUT/seed-N, the table in OUT/series')
     ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--restart', action='store_true', help='train again a stage of --out that was made with other '
+                    'settings and trained for long (it stops the run otherwise; the old one is kept beside it)')
     a = ap.parse_args(argv)
     cfg = PipelineConfig.preset(a.preset).override(*a.set)
     out = a.out or data_home()/'runs'/f'pipeline-{a.preset}'
-    if a.seeds: run_series(cfg, out, a.seeds, a.device)
-    else: run_pipeline(cfg, out, a.device)
+    if a.seeds: run_series(cfg, out, a.seeds, a.device, a.restart)
+    else: run_pipeline(cfg, out, a.device, restart=a.restart)
 
 
 # %% ../nbs/11_cli.ipynb #3fceba51

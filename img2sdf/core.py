@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #74e5370b
 from __future__ import annotations
-import os, io, sys, json, random, tempfile, time, statistics, dataclasses, atexit, functools, argparse
+import os, io, sys, json, random, tempfile, time, statistics, dataclasses, atexit, functools, argparse, hashlib, fcntl
 from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,11 +15,12 @@ import yaml
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write', 'save_json', 'load_json',
-           'save_npz', 'save_torch', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'Config',
-           'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite', 'data_home', 'seed_everything',
-           'default_device', 'amp_autocast', 'rank_world', 'rank0_decides', 'init_distributed', 'all_finite',
-           'diverged', 'LogProgress', 'progress', 'bench']
+__all__ = ['CHECKPOINT', 'RESTART_FREE_S', 'UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write',
+           'save_json', 'load_json', 'save_npz', 'save_torch', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
+           'Config', 'digest', 'sampled', 'file_digest', 'made_record', 'made_changes', 'StageChanged', 'set_aside',
+           'start_again', 'folder_lock', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite',
+           'data_home', 'seed_everything', 'default_device', 'amp_autocast', 'rank_world', 'rank0_decides',
+           'init_distributed', 'all_finite', 'diverged', 'resume_state', 'LogProgress', 'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -175,6 +176,7 @@ class Config:
     "Mixin for dataclass configs: named `presets`, overrides, and JSON/YAML round trips."
     presets: ClassVar[dict[str, dict]] = {'paper': {}}
     choices: ClassVar[dict[str, tuple]] = {}      # field -> its allowed values, checked whenever a config is made
+    operational: ClassVar[tuple] = ()             # fields that change how a run goes, not what it makes
 
     def __post_init__(self):
         for k, allowed in self.choices.items():
@@ -198,6 +200,9 @@ class Config:
         return cls(**{k: _coerce(v, getattr(defaults, k), k, source) for k, v in d.items()})
 
     def to_dict(self) -> dict: return dataclasses.asdict(self)
+    def made_settings(self) -> dict:
+        "The fields that shape what this config makes: all but the `operational` ones."
+        return {k: v for k, v in self.to_dict().items() if k not in self.operational}
     def replace(self, **kw): return dataclasses.replace(self, **kw)
 
     def override(self, *assignments: str):
@@ -226,6 +231,103 @@ class Config:
         if not isinstance(d, dict):
             raise ConfigError(f"{path}: expected a mapping of config fields, got {type(d).__name__}")
         return cls.from_dict(d, source=str(path))
+
+# %% ../nbs/00_core.ipynb #464348a4
+def _canonical(o):
+    "JSON for what `json` cannot write: tensors and arrays by their contents, paths as text, NumPy scalars as numbers."
+    if isinstance(o, torch.Tensor): o = o.detach().cpu().contiguous().numpy()
+    if isinstance(o, np.ndarray):
+        return dict(dtype=str(o.dtype), shape=list(o.shape), sha=hashlib.sha256(np.ascontiguousarray(o)).hexdigest())
+    if isinstance(o, Path): return str(o)
+    if isinstance(o, np.generic): return o.item()
+    raise TypeError(f"a {type(o).__name__} has no digest")
+
+def digest(obj) -> str:
+    "A 16-hex SHA-256 of `obj` as canonical JSON (keys sorted; tensors and arrays by their contents)."
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=_canonical).encode()).hexdigest()[:16]
+
+def sampled(*xs, n: int = 4096) -> tuple:
+    """Arrays (N, M, ...) read at the stride that leaves about `n` of each row's M entries: what a digest of every
+    shape's SDF samples reads, in a few MB, wherever they lie (a regenerated sample set differs everywhere)."""
+    return tuple(x[:, ::max(1, x.shape[1] // n)] for x in xs)
+
+def file_digest(path) -> str:
+    "A 16-hex SHA-256 of a file's bytes."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()[:16]
+
+def made_record(settings: dict, **inputs) -> dict:
+    """What makes an artefact: the `settings` that shape it, a digest of each of its `inputs` (a string is taken as a
+    digest already), the package version, and one `digest` of the three."""
+    from img2sdf import __version__
+    rec = dict(settings=json.loads(json.dumps(settings, default=_canonical)), version=__version__,
+               inputs={k: v if isinstance(v, str) else digest(v) for k, v in inputs.items()})
+    return rec | dict(digest=digest(rec))
+
+def made_changes(old, new: dict) -> list[str]:
+    "What differs between a stored `made_record` `old` and `new`: setting and input names, 'version'; [] if nothing."
+    if not isinstance(old, dict) or 'digest' not in old: return ['no record of what made it']
+    if old['digest'] == new['digest']: return []
+    diff = lambda a, b: [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    out = diff(old.get('settings', {}), new['settings']) + diff(old.get('inputs', {}), new['inputs'])
+    return out + (['version'] if old.get('version') != new['version'] else []) or ['its digest']
+
+# %% ../nbs/00_core.ipynb #8493d3ce
+RESTART_FREE_S = 600.0      # stored work that took longer is started again only when asked (`restart`)
+
+class StageChanged(UsageError):
+    "A stage's stored work was made with other settings and took long: it is kept, and the run stops until asked."
+
+def set_aside(folder) -> Path:
+    "Move `folder` to the first free `<folder>.replaced-N` beside it, its work kept out of the way; the new path."
+    folder, i = Path(folder), 1
+    while folder.with_name(f"{folder.name}.replaced-{i}").exists(): i += 1
+    return folder.rename(folder.with_name(f"{folder.name}.replaced-{i}"))
+
+def start_again(folder, old, new: dict, what: str, spent_s: float = 0.0, restart: bool = False) -> bool:
+    """Whether the stage `what` in `folder` starts again because its stored `made_record` `old` is not `new`. If so, one
+    line names what differs and the folder is set aside (kept as `<folder>.replaced-N`); where the stored work took
+    longer than `RESTART_FREE_S` (`spent_s`) and `restart` is not set, a `StageChanged` with that line stops the run."""
+    changes = made_changes(old, new)
+    if not changes: return False
+    line = f"{folder}: {what} was made with other settings ({', '.join(changes)})"
+    if spent_s > RESTART_FREE_S and not restart:
+        raise StageChanged(f"{line} and took {spent_s / 60:.0f} min; rerun with --restart to start it again (the old "
+                           "one is kept beside it), or use another --out")
+    print(f"{line}; starting it again, the old one kept as {set_aside(folder).name}", flush=True)
+    make_folder(folder)
+    return True
+
+# %% ../nbs/00_core.ipynb #6ecfdcdc
+_HELD = {}      # folder -> open lock file, for the folders this process holds
+
+@contextmanager
+def folder_lock(folder):
+    """Hold `folder/.lock` (an exclusive `flock`) while the block runs; another process asking for it gets a
+    `UsageError` naming the holder's pid. A process's own nested requests pass."""
+    folder = make_folder(folder).resolve()
+    if folder in _HELD:
+        yield folder
+        return
+    f = open(folder/'.lock', 'a+')
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or 'another process'
+        f.close()
+        raise UsageError(f"{folder}: in use by {holder}; wait for it to end or use another folder") from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()}")
+    f.flush()
+    _HELD[folder] = f
+    try: yield folder
+    finally:
+        del _HELD[folder]
+        f.close()
 
 # %% ../nbs/00_core.ipynb #d659c647
 class ArgumentParser(argparse.ArgumentParser):
@@ -335,6 +437,16 @@ def all_finite(*xs) -> bool:
 def diverged(log: dict, epoch: int, step: int, what: str) -> dict:
     "A trainer's `log` marked as diverged at `epoch` (0: a trainer without epochs) and `step`, because of `what`."
     return log | dict(status='diverged', diverged=dict(epoch=epoch, step=step, what=what))
+
+# %% ../nbs/00_core.ipynb #eef18680
+def resume_state(out, made: dict, what: str, resume: bool = True, restart: bool = False) -> dict | None:
+    """The checkpoint state in the run folder `out` that the trainer of `what` resumes from: None where there is none
+    (or `resume` is off), and where it was made otherwise, which `start_again` sets aside (on rank 0 of a group)."""
+    if not (out and resume and find_checkpoint(out)): return None
+    st = load_checkpoint(Path(out)/CHECKPOINT)
+    if rank_world()[0] == 0: changed = start_again(out, st.get('made'), made, what, st.get('elapsed', 0.0), restart)
+    else: changed = bool(made_changes(st.get('made'), made))
+    return None if changed else st
 
 # %% ../nbs/00_core.ipynb #f8377f57
 class LogProgress:

@@ -4,8 +4,9 @@
 
 # %% ../nbs/02_data.ipynb #538a5ee4
 from __future__ import annotations
-import os, re, csv, gzip, json, time, argparse, traceback
+import os, re, csv, gzip, json, time, argparse, traceback, zlib
 from dataclasses import dataclass, field, asdict
+from contextlib import nullcontext
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing as mp
@@ -18,7 +19,8 @@ import point_cloud_utils as pcu
 
 from .core import (
     Config, data_home, save_json, load_json, save_npz, atomic_write, progress, UsageError,
-    ConfigError, MissingError, ArgumentParser, console_script)
+    ConfigError, MissingError, ArgumentParser, console_script, digest, file_digest, made_record, made_changes,
+    folder_lock, make_folder)
 from .geometry import SDFGrid, extract_mesh, normalize_mesh, Normalization
 
 # %% auto #0
@@ -26,7 +28,8 @@ __all__ = ['MESH_EXTS', 'OTHER_3D_EXTS', 'PYBULLET_OOD', 'SDF_BACKENDS', 'SOURCE
            'pybullet_data_path', 'pybullet_source', 'folder_source', 'objaverse_source', 'make_test_meshes',
            'make_mesh_families', 'make_objaverse_cache', 'ShapeError', 'load_mesh', 'make_watertight',
            'sample_query_points', 'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key',
-           'check_sdf_file', 'prepare_shape', 'write_manifest', 'prepare', 'print_summary', 'ShapeDataset',
+           'shape_seed', 'shape_made', 'check_sdf_file', 'shape_done', 'prepare_shape', 'write_manifest',
+           'check_data_root', 'note_data_changes', 'is_program', 'prepare', 'print_summary', 'ShapeDataset',
            'default_root', 'records_for', 'add_source_args', 'prepare_cli', 'bench_sdf', 'bench_sdf_cli']
 
 # %% ../nbs/02_data.ipynb #3a8634f3
@@ -271,8 +274,20 @@ def sdf_agreement(ref: np.ndarray, test: np.ndarray, band: float = 2e-3) -> dict
 
 # %% ../nbs/02_data.ipynb #5bd66bb3
 def shape_key(uid: str) -> str:
-    "A file-system-safe folder name for `uid`."
-    return re.sub(r'[^A-Za-z0-9._-]', '_', uid.replace('/', '__'))
+    """A file-system-safe folder name for `uid`, one per uid: '/' becomes '__' and other unsafe characters '_'; where
+    that cannot be read back (the uid had '__' or a space, say), a digest of the uid follows, so that `a__b.obj` and
+    `a/b.obj`, or `a b.obj` and `a_b.obj`, keep folders of their own."""
+    key = re.sub(r'[^A-Za-z0-9._-]', '_', uid.replace('/', '__'))
+    return key if key.replace('__', '/') == uid else f"{key}-{digest(uid)[:8]}"
+
+def shape_seed(seed: int, uid: str) -> int:
+    "A shape's own seed: the data seed plus a checksum of its uid, the same on every machine."
+    return seed + zlib.crc32(uid.encode())
+
+def shape_made(rec: ShapeRecord, cfg: DataConfig) -> dict:
+    "The `made_record` of a prepared shape: the data settings, its uid, and its source file's contents (or program)."
+    source = rec.path if rec.path.startswith('procedural:') else file_digest(rec.path)
+    return made_record(cfg.made_settings(), uid=rec.uid, source=source)
 
 def check_sdf_file(path, n_points: int = None):
     "Load `sdf.npz` and check its arrays; a `ShapeError` naming the file otherwise."
@@ -284,13 +299,15 @@ def check_sdf_file(path, n_points: int = None):
     if not (np.isfinite(pts).all() and np.isfinite(sdf).all()): raise ShapeError('sdf', f"{path}: non-finite values")
     return pts, sdf
 
-def _is_done(d: Path, cfg: DataConfig) -> bool:
-    """Whether `d` holds a finished shape: valid samples, and the mesh its `meta.json` describes. Files are written
-    atomically, the mesh checked closed before it is written and the meta last, naming the mesh's face count: a mesh
-    with that count is the one checked (a meta without one has its mesh checked again)."""
+def shape_done(d: Path, made: dict) -> bool:
+    """Whether `d` holds a finished shape made as `made` (a `shape_made` record) says: its `meta.json` carries that
+    record, valid samples, and the mesh the meta describes. Files are written atomically, the mesh checked closed
+    before it is written and the meta last, naming the mesh's face count: a mesh with that count is the one checked."""
     try:
-        check_sdf_file(d/'sdf.npz', cfg.n_points)
-        meta, mesh = load_json(d/'meta.json'), trimesh.load(d/'mesh.ply', process=False)
+        meta = load_json(d/'meta.json')
+        if made_changes(meta.get('made'), made): return False
+        check_sdf_file(d/'sdf.npz', made['settings']['n_points'])
+        mesh = trimesh.load(d/'mesh.ply', process=False)
         return len(mesh.faces) == meta['faces'] if 'faces' in meta else mesh.is_watertight
     except Exception: return False
 
@@ -299,16 +316,18 @@ def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:
     cfg = cfg or DataConfig()
     d = Path(root)/'shapes'/shape_key(rec.uid)
     if rec.skip: return dict(uid=rec.uid, status='unreadable', reason=rec.skip)
-    if _is_done(d, cfg): return dict(uid=rec.uid, status='skipped')
     t0, times = time.perf_counter(), {}
     try:
+        made = shape_made(rec, cfg)
+        if shape_done(d, made): return dict(uid=rec.uid, status='skipped')
+        seed = shape_seed(cfg.seed, rec.uid)
         raw = load_mesh(rec.path)
         unit, n1 = normalize_mesh(raw)
         t = time.perf_counter()
-        wt = make_watertight(unit, cfg.watertight_res, cfg.surface_samples, cfg.shell_voxels, cfg.seed)
+        wt = make_watertight(unit, cfg.watertight_res, cfg.surface_samples, cfg.shell_voxels, seed)
         wt, n2 = normalize_mesh(wt)
         times['watertight_s'] = time.perf_counter() - t
-        pts = sample_query_points(wt, cfg.n_points, cfg.near_frac, cfg.near_sigmas, cfg.bound, cfg.seed)
+        pts = sample_query_points(wt, cfg.n_points, cfg.near_frac, cfg.near_sigmas, cfg.bound, seed)
         t = time.perf_counter()
         try: sdf = SDF_BACKENDS[cfg.sdf_backend](wt, pts)
         except Exception as e: raise ShapeError('sdf', f"{cfg.sdf_backend}: {type(e).__name__}: {e}") from e
@@ -319,7 +338,7 @@ def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:
         norm = Normalization(n1.center + n2.center * n1.scale, n1.scale * n2.scale)   # source frame -> unit sphere
         save_json(dict(uid=rec.uid, category=rec.category, source_path=str(rec.path), raw_faces=len(raw.faces),
                        faces=len(wt.faces), center=norm.center.tolist(), scale=norm.scale, sdf_backend=cfg.sdf_backend,
-                       total_s=time.perf_counter() - t0, **times), d/'meta.json')
+                       total_s=time.perf_counter() - t0, made=made, **times), d/'meta.json')
         if (d/'error.json').exists(): (d/'error.json').unlink()
         return dict(uid=rec.uid, status='done', **times)
     except Exception as e:
@@ -343,7 +362,7 @@ def write_manifest(records: list[ShapeRecord], root, cfg: DataConfig, source: st
     skipped = [dict(uid=r.uid, source_path=str(r.path), reason=r.skip) for r in records if r.skip]
     for rec in (r for r in records if not r.skip):
         d = root/'shapes'/shape_key(rec.uid)
-        if rec.uid in done or _is_done(d, cfg):
+        if rec.uid in done or shape_done(d, shape_made(rec, cfg)):
             i, meta = len(shapes), load_json(d/'meta.json')
             _link(d/'sdf.npz', root/f'sdf/obj_{i:04d}.npz')
             _link(d/'mesh.ply', root/f'meshes/obj_{i:04d}.ply')
@@ -361,18 +380,49 @@ def write_manifest(records: list[ShapeRecord], root, cfg: DataConfig, source: st
     save_json(man, root/'manifest.json')
     return man
 
+def check_data_root(root, path=None):
+    """A `UsageError` where preparing into `root` would do harm: a folder inside the source folder `path` (the next
+    run would read its own meshes as shapes), or a folder of other files that is not a data folder."""
+    root = Path(root).resolve()
+    if path and Path(path).is_dir() and root.is_relative_to(Path(path).resolve()):
+        raise UsageError(f"{root}: inside the source folder {path}, whose meshes a later run would read; "
+                         "prepare into a folder outside it")
+    if root.is_dir() and not (root/'data_config.json').exists() and any(p.name != '.lock' for p in root.iterdir()):
+        raise UsageError(f"{root}: holds other files and is not a data folder; prepare into a new or empty folder")
+
+def note_data_changes(root: Path, cfg: DataConfig):
+    "Say in one line where `root` was prepared with other data settings (its shapes are then prepared again)."
+    old = root/'data_config.json'
+    if not old.exists(): return
+    changes = made_changes(made_record(DataConfig.load(old).made_settings()), made_record(cfg.made_settings()))
+    if changes: print(f"{root}: prepared with other data settings ({', '.join(changes)}); its shapes are prepared "
+                      "again", flush=True)
+
+def is_program(rec: ShapeRecord) -> bool: return rec.path.startswith('procedural:')
+
 def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: int = 0, source: str = '',
             manifest: bool = True) -> dict:
-    "Prepare every record under `root` (`workers` processes; 0 runs here), write the manifest, return a summary."
-    if records and records[0].path.startswith('procedural:'):     # programs, not files: meshed and sampled on the GPU
-        from img2sdf.procedural import prepare_procedural
-        return prepare_procedural(records, root, cfg, workers, source=source, manifest=manifest)
-    cfg, root = cfg or DataConfig(), Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    """Prepare every record under `root` (`workers` processes; 0 runs here), write the manifest, return a summary.
+    Programs (the procedural source) are meshed and sampled on the GPU, files here; a list may hold both."""
+    cfg, root = cfg or DataConfig(), make_folder(root)
+    note_data_changes(root, cfg)
     cfg.save(root/'data_config.json')
+    parts = [_prepare_files([r for r in records if not is_program(r)], root, cfg, workers)]
+    if any(map(is_program, records)):
+        from img2sdf.procedural import prepare_procedural
+        parts.append(prepare_procedural([r for r in records if is_program(r)], root, cfg, workers, manifest=False))
+    counts = {s: sum(p['counts'].get(s, 0) for p in parts) for s in ('done', 'skipped', 'failed', 'unreadable')}
+    unread, ok = sum((p['unreadable'] for p in parts), []), sum((p['ok'] for p in parts), [])
+    if not manifest: return dict(counts=counts, n_shapes=None, failed=sum((p['failed'] for p in parts), []),
+                                 unreadable=unread)
+    man = write_manifest(records, root, cfg, source, done=ok)
+    return dict(counts=counts, n_shapes=man['n_shapes'], failed=man['failed'], unreadable=unread)
+
+def _prepare_files(records: list[ShapeRecord], root: Path, cfg: DataConfig, workers: int) -> dict:
+    "`prepare_shape` of every file record, in `workers` processes: counts, failures, unreadable files, prepared uids."
     results = []
     bar = progress(total=len(records), desc='prepare')
-    if workers > 0:
+    if workers > 0 and records:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
             futs = {ex.submit(prepare_shape, r, root, cfg): r for r in records}
             for f in as_completed(futs):
@@ -387,14 +437,11 @@ def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: i
             results.append(prepare_shape(r, root, cfg))
             bar.update()
     bar.close()
-    counts = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed', 'unreadable')}
-    unread = [dict(uid=r['uid'], reason=r['reason']) for r in results if r['status'] == 'unreadable']
-    if not manifest:
-        failed = [r for r in results if r['status'] == 'failed']
-        return dict(counts=counts, n_shapes=None, failed=failed, unreadable=unread, results=results)
-    done = [r['uid'] for r in results if r['status'] in ('done', 'skipped')]
-    man = write_manifest(records, root, cfg, source, done=done)
-    return dict(counts=counts, n_shapes=man['n_shapes'], failed=man['failed'], unreadable=unread, results=results)
+    status = [r['status'] for r in results]
+    return dict(counts={s: status.count(s) for s in ('done', 'skipped', 'failed', 'unreadable')},
+                failed=[r for r in results if r['status'] == 'failed'],
+                unreadable=[dict(uid=r['uid'], reason=r['reason']) for r in results if r['status'] == 'unreadable'],
+                ok=[r['uid'] for r in results if r['status'] in ('done', 'skipped')])
 
 def print_summary(summary: dict, root=None):
     "A short report of a `prepare` run."
@@ -474,10 +521,12 @@ def prepare_cli(argv=None):
         if not 0 <= i < n: raise ConfigError(f"--part {a.part}: need 0 <= i < N")
         recs = recs[i::n]
     root = Path(a.out) if a.out else default_root(a.source, a.split)
+    check_data_root(root, a.path if a.source == 'folder' else None)
     print(f"preparing {len(recs)} shapes from {a.source} ({a.split}) into {root} with {a.workers} workers, "
           f"backend {cfg.sdf_backend}, {cfg.n_points:,} points")
     t = time.perf_counter()
-    s = prepare(recs, root, cfg, a.workers, source=f'{a.source}:{a.split}', manifest=not a.part)
+    with nullcontext() if a.part else folder_lock(root):     # parts write disjoint shapes side by side
+        s = prepare(recs, root, cfg, a.workers, source=f'{a.source}:{a.split}', manifest=not a.part)
     if a.part:
         print(f"part {a.part}: {s['counts']}; when every part is done, run again without --part to write the manifest")
     else: print_summary(s, root)

@@ -16,16 +16,18 @@ import torch.nn.functional as F
 from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, load_json, save_npz, progress, data_home, bench, UsageError, MissingError, ArgumentParser,
-    console_script, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint)
+    console_script, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, made_record,
+    resume_state, sampled, folder_lock)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
-__all__ = ['STALL_EVALS', 'DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'load_samples', 'analytic_samples',
-           'meets_target', 'stalled', 'per_shape_l1', 'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report',
-           'decode_mesh', 'reconstruction_figure', 'showcase_ids', 'fit_latents', 'fit_latent', 'load_deepsdf',
-           'finish_run', 'default_run', 'train_deepsdf_cli', 'bench_deepsdf', 'bench_deepsdf_cli']
+__all__ = ['STALL_EVALS', 'DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'label_uid', 'load_samples',
+           'analytic_samples', 'meets_target', 'stalled', 'per_shape_l1', 'deepsdf_made', 'train_deepsdf',
+           'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh', 'reconstruction_figure', 'showcase_ids',
+           'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run', 'default_run', 'train_deepsdf_cli',
+           'bench_deepsdf', 'bench_deepsdf_cli']
 
 # %% ../nbs/08_deepsdf.ipynb #0bc9a572
 _GPU = dict(shapes_per_step=32, points_per_shape=8192, lr_decoder=2e-3, lr_latent=4e-3, lr_schedule='cosine',
@@ -62,6 +64,9 @@ class DeepSDFConfig(Config):
     max_minutes: float = 0.0          # checkpoint and stop after this long (0: no limit); rerun to resume
     seed: int = 0
     choices = dict(clamp_grad=('study', 'through'))
+    # how a run stops, checkpoints, compiles or is evaluated, not the weights it reaches at an epoch
+    operational = ('max_minutes', 'checkpoint_every', 'compile', 'target_mean', 'target_max', 'eval_every',
+                   'eval_points')
     presets = {
         'paper': {},
         'pilot_small': dict(n_shapes=20, hidden=256, n_hidden=4, skip=(2,), epochs=800),   # the blob failure (6.3)
@@ -110,6 +115,10 @@ class SDFSamples:
 def shape_labels(ds: ShapeDataset, ids) -> list[str]:
     "The names runs keep for shapes `ids` of `ds`: 'obj_0079 (procedural/car/00007)'."
     return [f"{ds.shapes[i]['name']} ({ds.uid(i)})" for i in ids]
+
+def label_uid(label: str) -> str:
+    "The shape's uid in a run's label 'obj_0079 (procedural/car/00007)' (the label itself where it names none)."
+    return label[label.index(' (') + 2:-1] if label.endswith(')') and ' (' in label else label
 
 def load_samples(ds: ShapeDataset, n_shapes: int = 0, device=None, ids=None) -> SDFSamples:
     "The SDF samples of shapes `ids` of `ds` (default: the first `n_shapes`, 0: all), on `device`."
@@ -169,9 +178,17 @@ def per_shape_l1(model: DeepSDF, samples: SDFSamples, n_points: int = 16384, cla
         out.append(clamped_l1(pred, samples.sdf[ids][:, idx], clamp).mean(1))
     return torch.cat(out).float().cpu()
 
-def _state(model, opt, sched, g, epoch, step, log, cfg, names, elapsed):
+def _state(model, opt, sched, g, epoch, step, log, cfg, names, elapsed, made):
     return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), gen=g.get_state(),
-                epoch=epoch, step=step, log=log, config=cfg.to_dict(), names=names, elapsed=elapsed)
+                epoch=epoch, step=step, log=log, config=cfg.to_dict(), names=names, elapsed=elapsed, made=made)
+
+def deepsdf_made(cfg: DeepSDFConfig, samples: SDFSamples, names: list) -> dict:
+    """The `made_record` of a DeepSDF run: its settings, its shapes, and (in one process) every shape's samples, read at
+    a stride (`sampled`). Under `torchrun` a rank holds only its own shapes'
+    samples, so the shapes stand for them there."""
+    if rank_world()[1] > 1: return made_record(cfg.made_settings(), shapes=names)
+    n = len(names)
+    return made_record(cfg.made_settings(), shapes=names, samples=sampled(samples.points[:n], samples.sdf[:n]))
 
 def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
     "Model, optimiser (two learning rates, fused on CUDA), schedule and the run's random generator (one per rank)."
@@ -204,11 +221,11 @@ def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
     return step
 
 def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, device=None, resume: bool = True,
-                  stop_after: int = 0, quiet: bool = False, ids: list = None,
-                  names: list = None) -> tuple[DeepSDF, dict]:
-    """Train (or resume from `out/checkpoint.safetensors`) a DeepSDF model on `samples`; `stop_after` epochs in this call at
-    most. Under `torchrun`, `samples` are this rank's shapes: global indices `ids` of all the shapes `names`
-    (`12_distributed`)."""
+                  stop_after: int = 0, quiet: bool = False, ids: list = None, names: list = None,
+                  restart: bool = False) -> tuple[DeepSDF, dict]:
+    """Train (or resume from `out/checkpoint.safetensors`, where the same settings and samples made it) a DeepSDF model
+    on `samples`; `stop_after` epochs in this call at most. Under `torchrun`, `samples` are this rank's shapes: global
+    indices `ids` of all the shapes `names` (`12_distributed`)."""
     cfg, device, (rank, world) = cfg or DeepSDFConfig(), default_device(device), rank_world()
     if world == 1:
         n = min(cfg.n_shapes or len(samples), len(samples))
@@ -222,10 +239,9 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
     S, c, steps_per_epoch = cfg.shapes_per_step, cfg.clamp, math.ceil(math.ceil(n / world) / cfg.shapes_per_step)
     model, opt, sched, g = _setup(k, cfg, device, steps_per_epoch)
     epoch, step, log, elapsed = 0, 0, dict(train=[], eval=[]), 0.0
-    ckpt = Path(out)/CHECKPOINT if out else None
-    if ckpt and resume and find_checkpoint(out):
-        st = load_checkpoint(ckpt)
-        if st['names'] != names: raise UsageError(f"{ckpt}: trained on other shapes than these; use another --out")
+    ckpt, made = Path(out)/CHECKPOINT if out else None, deepsdf_made(cfg, samples, names)
+    st = resume_state(out, made, 'DeepSDF', resume, restart)
+    if st:
         ms, os_ = (st['model'], st['opt']) if world == 1 else local_state(st['model'], st['opt'], ids, device)
         model.load_state_dict(ms)
         opt.load_state_dict(os_)
@@ -245,7 +261,7 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
         "Checkpoint the present state (never a diverged one: the loop returns before it saves)."
         if world > 1: ms, os_ = global_state(model, opt, ids, n)      # collective: every rank takes part
         if out and rank == 0:
-            st = _state(model, opt, sched, g, epoch, step, log, cfg, names, time.perf_counter() - t0)
+            st = _state(model, opt, sched, g, epoch, step, log, cfg, names, time.perf_counter() - t0, made)
             save_checkpoint(st if world == 1 else st | dict(model=ms, opt=os_, world=world), ckpt)
             save_json(log, Path(out)/'log.json')
 
@@ -408,6 +424,8 @@ def train_deepsdf_cli(argv=None):
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     ap.add_argument('--device')
     ap.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint')
+    ap.add_argument('--restart', action='store_true',
+                    help='start again where the run in --out was made with other settings (it is kept beside)')
     ap.add_argument('--mesh_res', type=int, default=128, help='grid of the reconstruction figure')
     a = ap.parse_args(argv)
     cfg = DeepSDFConfig.preset(a.preset).override(*a.set)
@@ -418,7 +436,8 @@ def train_deepsdf_cli(argv=None):
         n = min(cfg.n_shapes or len(ds), len(ds))
         ids, names = shard_ids(n, rank, world), shape_labels(ds, range(n))
         samples = load_samples(ds, device=dev, ids=ids)
-        model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh, ids=ids, names=names)
+        model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh, ids=ids, names=names,
+                                   restart=a.restart)
         if rank == 0:
             print(f"status: {log['status']}; {world} processes; training time {log['train'][-1]['time']:.1f} s; "
                   f"run {out}")
@@ -427,7 +446,7 @@ def train_deepsdf_cli(argv=None):
     samples = load_samples(ds, cfg.n_shapes, dev)
     print(f"{len(samples)} shapes of {ds.root} ({ds.source}) on {dev}, loaded in {time.perf_counter() - t:.1f} s; "
           f"run {out}")
-    model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh)
+    with folder_lock(out): model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh, restart=a.restart)
     print(f"status: {log['status']}; training time {log['train'][-1]['time']:.1f} s"
           + (f"; study quality reached at {log['time_to_quality']:.1f} s" if 'time_to_quality' in log else ''))
     if log['status'] != 'paused':

@@ -22,9 +22,9 @@ from .core import default_device, seed_everything, bench, ArgumentParser, consol
 __all__ = ['FAILED', 'Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf',
            'box_sdf', 'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'GridSigns',
            'extract_mesh', 'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy', 'iou_points', 'Reference',
-           'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor', 'mesh_metrics_async',
-           'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes', 'view_meshes', 'fit_test_decoder',
-           'bench_mesh', 'bench_mesh_cli']
+           'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor', 'shared_pool', 'Ready',
+           'mesh_metrics_async', 'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes', 'view_meshes',
+           'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
 
 # %% ../nbs/01_geometry.ipynb #6ffe3b24
 @dataclass
@@ -368,7 +368,7 @@ def sampling_floor(mesh: trimesh.Trimesh, n: int = 100_000, tau: float = 0.01, s
 # %% ../nbs/01_geometry.ipynb #ef16c5f2
 _pools = {}
 
-def _pool(workers: int):
+def shared_pool(workers: int):
     "A spawned `multiprocessing.Pool`: daemonic workers, ended by its finaliser when this process exits."
     if workers not in _pools:
         import multiprocessing
@@ -377,7 +377,7 @@ def _pool(workers: int):
 
 def _metrics_job(job): return mesh_metrics(job[0], job[1], **job[2])
 
-class _Done:
+class Ready:
     "A result computed in this process, with the `get` of a pool's `AsyncResult`."
     def __init__(self, value): self.value = value
     def get(self, timeout=None): return self.value
@@ -386,8 +386,8 @@ class _Done:
 def mesh_metrics_async(pairs, workers: int = 0, **kw):
     "Start scoring `pairs` as `mesh_metrics_many` does; `.get()` of the result waits for the list."
     pairs, workers = list(pairs), workers or os.cpu_count() or 1
-    if workers == 1 or len(pairs) < 2: return _Done([mesh_metrics(p, g, **kw) for p, g in pairs])
-    return _pool(workers).map_async(_metrics_job, [(p, g, kw) for p, g in pairs])
+    if workers == 1 or len(pairs) < 2: return Ready([mesh_metrics(p, g, **kw) for p, g in pairs])
+    return shared_pool(workers).map_async(_metrics_job, [(p, g, kw) for p, g in pairs])
 
 def mesh_metrics_many(pairs, workers: int = 0, **kw) -> list[dict]:
     "`mesh_metrics(pred, gt, **kw)` of every pair in `pairs` in `workers` processes (0: one per CPU; 1: this process)."
@@ -398,8 +398,8 @@ def _group_job(job): return mesh_metrics_group(job[0], job[1], **job[2])
 def mesh_metrics_group_async(preds, gt, workers: int = 0, **kw):
     "Start `mesh_metrics_group` in the pool of `mesh_metrics_async` (`workers` 1: here); `.get()` waits for the list."
     workers = workers or os.cpu_count() or 1
-    if workers == 1: return _Done(mesh_metrics_group(preds, gt, **kw))
-    return _pool(workers).apply_async(_group_job, ((list(preds), gt, kw),))
+    if workers == 1: return Ready(mesh_metrics_group(preds, gt, **kw))
+    return shared_pool(workers).apply_async(_group_job, ((list(preds), gt, kw),))
 
 
 # %% ../nbs/01_geometry.ipynb #9394378e

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, re, math, time, argparse, dataclasses, functools, shutil
 from dataclasses import dataclass
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +17,23 @@ from PIL import Image
 from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
     atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
-    refuse_overwrite, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder)
+    refuse_overwrite, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder,
+    made_record, resume_state, digest, folder_lock)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
-from .views import load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig
-from .deepsdf import load_deepsdf, decode_mesh, default_run
+from .views import (load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig,
+    features_file)
+from .deepsdf import load_deepsdf, decode_mesh, default_run, label_uid
 from .data import ShapeDataset
 from . import __version__
 
 # %% auto #0
 __all__ = ['MESH_OUT', 'MODEL_INFO', 'LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views',
-           'make_dit', 'to_tokens', 'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank', 'recall',
-           'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit', 'training_data', 'shape_categories',
-           'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of', 'newest_dit', 'prediction_figure', 'write_mesh',
-           'predict_cli', 'model_runs', 'resolve_model', 'held_out_views', 'model_card', 'export_model', 'export_cli',
-           'bench_latent_dit', 'bench_latent_dit_cli']
+           'make_dit', 'to_tokens', 'dit_made', 'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank',
+           'recall', 'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit', 'training_data',
+           'check_latents', 'shape_categories', 'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of', 'newest_dit',
+           'prediction_figure', 'write_mesh', 'predict_cli', 'model_runs', 'resolve_model', 'held_out_views',
+           'model_card', 'export_model', 'export_cli', 'bench_latent_dit', 'bench_latent_dit_cli']
 
 # %% ../nbs/09_latent_dit.ipynb #e4fe3662
 @dataclass
@@ -61,6 +64,7 @@ class LatentDiTConfig(Config):
     log_every: int = 500
     checkpoint_every: int = 5000
     seed: int = 0
+    operational = ('log_every', 'checkpoint_every', 'graph')    # how a run goes, not the steps it takes
     presets = {'paper': {}, 'pilot': dict(n_shapes=20),
                # K = 1 recall at full scale needs single views: half the samples have one, 43x the study's samples
                'gpu': dict(amp='bf16', graph=True, batch=256, steps=80_000, p_single=0.5),
@@ -86,20 +90,21 @@ class LatentData:
     def to(self, device):
         return dataclasses.replace(self, **{k: v.to(device) for k, v in vars(self).items() if torch.is_tensor(v)})
 
-def paired_features(names, features_path, of='') -> tuple[torch.Tensor, torch.Tensor, str]:
-    "View features (N, V, F) of the shapes `names` (`obj_NNNN`) from a feature cache, its poses (V, 2), its encoder."
+def paired_features(uids, features_path, of='') -> tuple[torch.Tensor, torch.Tensor, str]:
+    """View features (N, V, F) of the shapes `uids` from a feature cache, matched by uid (an index such as `obj_NNNN`
+    can change when data is prepared again), its poses (V, 2) and its encoder."""
     f = load_features(features_path)
-    by_name = {n: i for i, n in enumerate(f['names'])}
-    missing = [n for n in names if n not in by_name]
-    if missing: raise UsageError(f"{features_path}: no features for {len(missing)} shapes of {of}, e.g. {missing[:3]}")
-    feats = torch.from_numpy(f['features'][[by_name[x] for x in names]])
+    by_uid = {u: i for i, u in enumerate(f['uids'])}
+    missing = [u for u in uids if u not in by_uid]
+    if missing: raise UsageError(f"{features_path}: no features for {len(missing)} shapes of {of}: {missing[:3]}")
+    feats = torch.from_numpy(f['features'][[by_uid[u] for u in uids]])
     return feats, torch.from_numpy(f['poses']).float(), f['encoder']
 
 def latent_data(deepsdf_run, features_path, n_shapes: int = 0) -> LatentData:
-    "Pair the latents of a DeepSDF run with a feature cache, by shape name (`obj_NNNN`)."
+    "Pair the latents of a DeepSDF run with a feature cache, by each shape's uid (its label keeps it)."
     model, st = load_deepsdf(deepsdf_run, 'cpu')
     names = [n.split()[0] for n in st['names']]
-    feats, poses, encoder = paired_features(names, features_path, deepsdf_run)
+    feats, poses, encoder = paired_features([label_uid(n) for n in st['names']], features_path, deepsdf_run)
     n = min(n_shapes or len(names), len(names))
     z = model.latents.weight.detach().float()[:n]
     mean, std = z.mean(0), z.std(0).clamp(min=1e-6)
@@ -144,11 +149,17 @@ def _capture(train_step, inputs, opt):
         return False
     return graph
 
+def dit_made(cfg: LatentDiTConfig, data: LatentData) -> dict:
+    "The `made_record` of a latent DiT run: its settings, and the latents, features, poses and shapes it learns from."
+    return made_record(cfg.made_settings(), latents=data.latents, features=data.feats, poses=data.poses,
+                       shapes=data.names)
+
 def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, device=None, resume: bool = True,
-                     quiet: bool = False, stop_after: int = 0) -> tuple[DiT, dict]:
-    "Train (or resume from `out/checkpoint.safetensors`) the latent DiT on `data`; at most `stop_after` steps in this call."
+                     quiet: bool = False, stop_after: int = 0, restart: bool = False) -> tuple[DiT, dict]:
+    """Train (or resume from `out/checkpoint.safetensors`, where it was made from the same settings and data) the latent
+    DiT on `data`; at most `stop_after` steps in this call."""
     cfg, device = cfg or LatentDiTConfig(), default_device(device)
-    data = data.to(device)
+    made, data = dit_made(cfg, data), data.to(device)
     seed_everything(cfg.seed)
     rank, world = rank_world()
     if cfg.batch % world: raise ValueError(f"batch {cfg.batch} does not split over {world} processes")
@@ -163,8 +174,8 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
     diff, g = Diffusion(cfg.T, cfg.prediction).to(device), torch.Generator(device).manual_seed(cfg.seed + rank)
     step, log, t0, ema = 0, dict(train=[]), time.perf_counter(), None
     ckpt = Path(out)/CHECKPOINT if out else None
-    if ckpt and resume and find_checkpoint(out):
-        st = load_checkpoint(ckpt)
+    st = resume_state(out, made, 'the latent DiT', resume, restart)
+    if st:
         model.load_state_dict(st['model'])
         opt.load_state_dict(st['opt'])
         g.set_state(st['gen'])
@@ -199,7 +210,7 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
             save_checkpoint(dict(model=model.state_dict(), opt=opt.state_dict(), gen=g.get_state(),
                             step=step, log=log, config=cfg.to_dict(), names=data.names, mean=data.mean.cpu(),
                             std=data.std.cpu(), feat_dim=data.feats.shape[-1], encoder=data.encoder, ema=ema,
-                            elapsed=time.perf_counter() - t0), ckpt)
+                            elapsed=time.perf_counter() - t0, made=made), ckpt)
             save_json(log, Path(out)/'log.json')
 
     def set_lr(step):        # the cosine decay; in place where a captured step reads the rate
@@ -336,14 +347,22 @@ def training_data(dit_run) -> ShapeDataset | None:
     try: return ShapeDataset(Path(load_json(Path(dit_run)/'inputs.json')['features']).parent)
     except (MissingError, UsageError, KeyError): return None
 
+def check_latents(dit_state: dict, z: torch.Tensor, dit_run, deepsdf_run):
+    """A `UsageError` where the DiT of `dit_run` (its checkpoint `dit_state`) learned other latents than `z`, those of
+    `deepsdf_run`: another run, or the same one trained on since. Its standardisation would not fit them."""
+    made = dit_state.get('made')
+    if made and made['inputs']['latents'] != digest(z[:len(dit_state['names'])].float()):
+        raise UsageError(f"{dit_run} learned other latents than those of {deepsdf_run} (another run, or trained on "
+                         "since): train the DiT again on these")
+
 def shape_categories(dit_run, names) -> list:
     "Each training shape's category: an exported model's `shapes.json`, else the data folder of the DiT's features."
     dit_run = Path(dit_run)
     if (dit_run.parent/'shapes.json').exists(): return load_json(dit_run.parent/'shapes.json')['categories']
     ds = training_data(dit_run)
     if ds is None: return [None] * len(names)
-    by_name = {s['name']: s.get('category') for s in ds.shapes}
-    return [by_name.get(n.split()[0]) for n in names]
+    by_uid = {s['uid']: s.get('category') for s in ds.shapes}
+    return [by_uid.get(label_uid(n)) for n in names]
 
 class ImageTo3D:
     "Views in, mesh out: an image encoder, the latent DiT and the DeepSDF decoder."
@@ -355,6 +374,7 @@ class ImageTo3D:
             raise UsageError(f"{dit_run} learned {len(st['names'])} latents, {deepsdf_run} has {len(dst['names'])}: "
                              "give the DeepSDF run the DiT was trained on (--deepsdf)")
         z = self.deepsdf.latents.weight.detach().float()
+        check_latents(st, z, dit_run, deepsdf_run)
         names = [n.split()[0] for n in dst['names']]
         self.data = LatentData(z, torch.zeros(0), torch.zeros(0), names, st['mean'].to(dev), st['std'].to(dev),
                                st['encoder'])
@@ -390,18 +410,15 @@ class ImageTo3D:
         return decode_mesh(self.deepsdf, z, res), z
 
 # %% ../nbs/09_latent_dit.ipynb #4e7d6f6e
-def _features_file(data_dir) -> Path:
-    fs = sorted(Path(data_dir).glob('features_*.npz'))
-    if not fs: raise MissingError(f"{data_dir}: no features_*.npz; run img2sdf_render first")
-    return fs[0]
-
 @console_script
 def train_latent_dit_cli(argv=None):
     "Console script `img2sdf_train_latent_dit`: train the Phase 12 DiT on a DeepSDF run's latents and a feature cache."
     from img2sdf.data import default_root
     ap = ArgumentParser(description=train_latent_dit_cli.__doc__)
     ap.add_argument('--deepsdf', help='DeepSDF run folder (default: <data home>/runs/deepsdf-gpu)')
-    ap.add_argument('--features', help='feature cache (default: the first features_*.npz of the pybullet training set)')
+    ap.add_argument('--features', help='feature cache (default: the one features_*.npz of the pybullet training set)')
+    ap.add_argument('--restart', action='store_true',
+                    help='start again where the run in --out was made with other settings (it is kept beside)')
     ap.add_argument('--out')
     ap.add_argument('--preset', default='paper')
     ap.add_argument('--device')
@@ -409,13 +426,14 @@ def train_latent_dit_cli(argv=None):
     a = ap.parse_args(argv)
     rank, world, dev = init_distributed(a.device)
     cfg = LatentDiTConfig.preset(a.preset).override(*a.set)
-    features = a.features or _features_file(default_root('pybullet', 'train'))
+    features = a.features or features_file(default_root('pybullet', 'train'))
     data = latent_data(a.deepsdf or default_run('deepsdf-gpu'), features, cfg.n_shapes)
     out = Path(a.out) if a.out else default_run(f'latent_dit-{a.preset}')
     model = make_dit(cfg, data.feats.shape[-1], data.latents.shape[1])
     print(f"{len(data.names)} shapes, features {data.encoder} ({data.feats.shape[-1]}-d); "
           f"DiT {n_params(model):,} parameters; run {out}")
-    dit, log = train_latent_dit(data, cfg, out, dev)
+    with folder_lock(out) if world == 1 else nullcontext():    # under torchrun every rank opens the run
+        dit, log = train_latent_dit(data, cfg, out, dev, restart=a.restart)
     if rank > 0: return
     last = log['train'][-1]
     print(f"trained {cfg.steps} steps in {last['time']:.1f} s; final loss EMA {last['loss_ema']:.3e}")
@@ -608,9 +626,9 @@ def export_model(run, out) -> Path:
     base = run if (run/'dit').exists() else run.parent
     info = dict(name=out.name, n_shapes=len(dst['names']), encoder=st['encoder'], categories=cats,
                 version=__version__, run=str(run.resolve())) | _figures(base)
-    save_checkpoint({k: dst[k] for k in ('model', 'config', 'names')}, out/'deepsdf'/CHECKPOINT)
-    save_checkpoint({k: st[k] for k in ('model', 'config', 'names', 'mean', 'std', 'feat_dim', 'encoder')},
-                    out/'dit'/CHECKPOINT)
+    keep = lambda state, keys: {k: state[k] for k in keys + ('made',) if k in state}     # what made it, where known
+    save_checkpoint(keep(dst, ('model', 'config', 'names')), out/'deepsdf'/CHECKPOINT)
+    save_checkpoint(keep(st, ('model', 'config', 'names', 'mean', 'std', 'feat_dim', 'encoder')), out/'dit'/CHECKPOINT)
     save_json(dict(names=dst['names'], categories=cats), out/'shapes.json')
     for v in held_out_views(dit_run):                       # a few held-out renders for the app's examples
         make_folder(out/'examples')

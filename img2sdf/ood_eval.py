@@ -15,12 +15,12 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError, UsageError,
-    MissingError, ArgumentParser, console_script, make_folder, all_finite)
+    MissingError, ArgumentParser, console_script, make_folder, all_finite, made_record)
 from .geometry import mesh_metrics_group_async, sampling_floor, NoSurface
 from .data import ShapeDataset
-from .views import load_features
+from .views import load_features, features_file
 from .deepsdf import load_deepsdf, decode_mesh, fit_latents
-from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent
+from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent, check_latents
 
 # %% auto #0
 __all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluator',
@@ -60,6 +60,7 @@ class EvalConfig(Config):
     batch: int = 0                 # test shapes whose latents are sampled and fitted at once (0: 64 on a GPU;
                                    # 1 on a CPU, where fitting shape by shape overlaps a pool's scoring)
     seed: int = 0                  # views, DDIM noise, the upper bound's fit and the metrics' samples
+    operational = ('workers',)
     presets = {'paper': {}, 'gpu': {},
                'cpu': dict(res=64, start_res=16, n_surface=10_000, upper_bound_steps=300, upper_bound_points=512,
                            batch=32, workers=1),   # point-cloud-utils and torch use both cores of a laptop themselves
@@ -74,12 +75,16 @@ METRICS = ('chamfer_l1', 'fscore', 'normal_consistency', 'iou')
 # %% ../nbs/10_ood_eval.ipynb #cf7c0092
 class Evaluator:
     "A trained DeepSDF + latent DiT pair, the training set's latents, features and meshes: scores test shapes."
-    def __init__(self, deepsdf_run, dit_run, train_ds: ShapeDataset, train_features, cfg: EvalConfig = None,
+    def __init__(self, deepsdf_run, dit_run, train_ds: ShapeDataset, train_features=None, cfg: EvalConfig = None,
                  device=None):
         self.cfg, self.device = cfg or EvalConfig(), default_device(device)
-        self.deepsdf, _ = load_deepsdf(deepsdf_run, self.device)
-        self.dit, self.dit_cfg, _ = load_latent_dit(dit_run, self.device)
-        self.data = latent_data(deepsdf_run, train_features)
+        self.deepsdf, dst = load_deepsdf(deepsdf_run, self.device)
+        self.dit, self.dit_cfg, st = load_latent_dit(dit_run, self.device)
+        self.encoder = st['encoder']                     # features are found by this name (default: the DiT's)
+        self.data = latent_data(deepsdf_run, train_features or features_file(train_ds.root, self.encoder))
+        check_latents(st, self.data.latents, dit_run, deepsdf_run)
+        made_by = lambda state: (state.get('made') or {}).get('digest', '')       # '' for a run of an earlier version
+        self.made = made_record(self.cfg.made_settings(), deepsdf=made_by(dst), dit=made_by(st))
         self.train_ds = train_ds
         self.by_name = {s['name']: i for i, s in enumerate(train_ds.shapes)}
         self.train_mean_feat = F.normalize(self.data.feats.mean(1), dim=1)
@@ -196,7 +201,7 @@ class Evaluator:
         "Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`."
         ids = list(range(len(ds))) if ids is None else list(ids)
         if self.cfg.max_shapes: ids = ids[:self.cfg.max_shapes]
-        feats, poses, _ = paired_features([ds.shapes[i]['name'] for i in ids], features, ds.root)
+        feats, poses, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
         b = self.cfg.batch or (64 if self.device.type == 'cuda' else 1)
         rows, pending, bar = [], [], progress(total=len(ids), desc=f'evaluate {split}')
         for s in range(0, len(ids), b):              # latents a batch at a time, then meshes shape by shape:
@@ -306,7 +311,7 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
     from PIL import Image
     from img2sdf.views import Renderer, ViewsConfig
     k = k or max(ev.cfg.ks)
-    feats, po, _ = paired_features([ds.shapes[i]['name'] for i in ids], features, ds.root)
+    feats, po, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
     ren = Renderer(ViewsConfig(size=160))
     fig, axs = plt.subplots(len(ids), 4, figsize=(8, 2.1 * len(ids)), dpi=90, squeeze=False)
     try:
@@ -570,9 +575,8 @@ def evaluate_cli(argv=None):
     ap.add_argument('--device')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
-    from img2sdf.latent_dit import _features_file
     cfg, train = EvalConfig.preset(a.preset).override(*a.set), ShapeDataset(a.train_data)
-    ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), cfg, a.device)
+    ev = Evaluator(a.deepsdf, a.dit, train, None, cfg, a.device)
     sets = []
     if a.split: sets.append(('in-distribution', train, load_json(a.split)['test']))
     sets += [(f'ood:{Path(d).name}', ShapeDataset(d), None) for d in a.ood]
@@ -587,22 +591,21 @@ def save_figure(fig, path):
 
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     "Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary."
-    from img2sdf.latent_dit import _features_file
     t0, rows, out, c = time.perf_counter(), [], make_folder(out), ev.cfg     # a file in the way fails before the work
-    for name, ds, ids in sets: rows += ev.evaluate(ds, _features_file(ds.root), name, ids)
+    for name, ds, ids in sets: rows += ev.evaluate(ds, features_file(ds.root, ev.encoder), name, ids)
     n, source, seconds = len(ev.data.names), ev.train_ds.source or ev.train_ds.root, time.perf_counter() - t0
     first_set, first_ids = sets[0][1], sets[0][2] or [0]
     floor = sampling_floor(first_set.mesh(first_ids[0]), c.n_surface, c.tau, c.seed, c.exact) | dict(tau=c.tau)
     shapes = len({(r['split'], r['shape']) for r in rows})
     meta = dict(title=f"{title} ({ev.data.encoder} features, {n} training shapes of {source}, seed {c.seed})",
                 encoder=ev.data.encoder, n_train=n, config=c.to_dict(), seconds=seconds,
-                seconds_per_shape=seconds / max(1, shapes), floor=floor)
+                seconds_per_shape=seconds / max(1, shapes), floor=floor, made=ev.made)
     s = write_results(rows, out, meta)
     print((out/'summary.md').read_text())
     save_figure(metric_vs_k_figure(s), out/'metric_vs_k.png')
     for name, ds, ids in sets:
         ids = (ids or list(range(len(ds))))[:4]
-        fig = examples_figure(ev, ds, _features_file(ds.root), ids, name)
+        fig = examples_figure(ev, ds, features_file(ds.root, ev.encoder), ids, name)
         save_figure(fig, out/f"examples_{name.replace(':', '_')}.png")
     print(f"wrote {out}/per_shape.csv, summary.md, summary.json and figures in {time.perf_counter() - t0:.0f} s")
     return s
@@ -662,10 +665,9 @@ def bench_evaluate_cli(argv=None):
                          "exact distances; the cpu preset's metrics at the old meshing and fit; the cpu preset)")
     ap.add_argument('--device')
     a = ap.parse_args(argv)
-    from img2sdf.latent_dit import _features_file
     settings = [setting(s) for s in a.settings]
     train = ShapeDataset(a.train_data)
-    ev = Evaluator(a.deepsdf, a.dit, train, _features_file(train.root), settings[0], a.device)
+    ev = Evaluator(a.deepsdf, a.dit, train, None, settings[0], a.device)
     ids = load_json(a.split)['test'][:a.n]
     dev = torch.cuda.get_device_name() if ev.device.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
     print(f"{len(ids)} test shapes of {a.split} in {train.root} on {dev}; settings:")
@@ -673,5 +675,5 @@ def bench_evaluate_cli(argv=None):
         print(f"  {j}: {spec}: {'exact' if c.exact else 'sampled'} distances, {c.n_surface:,} surface and "
               f"{c.n_iou:,} IoU points, {c.res}^3 meshes from {c.start_res or min(64, c.res)}^3, "
               f"{c.upper_bound_steps} x {c.upper_bound_points} upper bound, {c.workers or os.cpu_count()} scorers")
-    bench_evaluate(ev, train, _features_file(train.root), ids, settings, a.repeats)
+    bench_evaluate(ev, train, features_file(train.root, ev.encoder), ids, settings, a.repeats)
 

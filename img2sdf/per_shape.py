@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_npz, save_torch, progress,
-    data_home, MissingError, ArgumentParser, console_script)
+    data_home, MissingError, ArgumentParser, console_script, made_record, start_again, sampled)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, clamped_l1
 
 # %% auto #0
@@ -78,6 +78,7 @@ class PerShapeConfig(Config):
     eval_points: int = 32_768
     amp: str = 'fp32'               # or 'bf16'
     seed: int = 0
+    operational = ('chunk', 'mode', 'init', 'n_shapes')   # chunks and both inits share one run folder
     presets = {'paper': {},
                'gpu': dict(amp='bf16'),
                'cpu': dict(points=4096, steps_per_epoch=4, anchor_epochs=150, epochs=50, n_shapes=40, chunk=40),
@@ -206,12 +207,24 @@ def loss_stats(losses) -> dict:
     return dict(median=l.median().item(), p95=l.quantile(0.95).item(), mean=l.mean().item(), max=l.max().item(),
                 above_0_01=int((l > 0.01).sum()), n=len(l))
 
-def fit_per_shape(samples, cfg: PerShapeConfig = None, out=None, device=None, quiet: bool = False) -> dict:
-    """Phase 1 on `samples` (an `SDFSamples`): anchor, then all fits; resumable from `out`. Returns weights, losses,
-    names, stats."""
+def _phase1_record(out: Path, made: dict, restart: bool):
+    """Keep the fits in `out` where its `made.json` is `made`; else set them aside (`start_again`, their time being the
+    span of their files' times) and record `made` for the new ones."""
+    work = [p for p in [out/'anchor.pt', *out.glob('chunks/*.npz')] if p.exists()]
+    old = load_json(out/'made.json') if (out/'made.json').exists() else None
+    if work:
+        times = [p.stat().st_mtime for p in work]
+        start_again(out, old, made, 'Phase 1', max(times) - min(times), restart)
+    save_json(made, out/'made.json')
+
+def fit_per_shape(samples, cfg: PerShapeConfig = None, out=None, device=None, quiet: bool = False,
+                  restart: bool = False) -> dict:
+    """Phase 1 on `samples` (an `SDFSamples`): anchor, then all fits; resumable from `out` where the same settings and
+    samples made it. Returns weights, losses, names, stats."""
     cfg, device, out = cfg or PerShapeConfig(), default_device(device), Path(out) if out else None
     n, t0 = min(cfg.n_shapes or len(samples), len(samples)), time.perf_counter()
     pts, sdf, names = samples.points[:n], samples.sdf[:n], samples.names[:n]
+    if out: _phase1_record(out, made_record(cfg.made_settings(), shapes=names, samples=sampled(pts, sdf)), restart)
     anchor_file = out/'anchor.pt' if out else None
     if anchor_file and anchor_file.exists():
         a = torch.load(anchor_file, weights_only=True)
@@ -336,6 +349,8 @@ def fit_per_shape_cli(argv=None):
     ap.add_argument('--preset', default='gpu')
     ap.add_argument('--device')
     ap.add_argument('--control', action='store_true', help='also fit the random-initialisation control set')
+    ap.add_argument('--restart', action='store_true',
+                    help='start again where the fits in --out were made with other settings (they are kept beside)')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
     a = ap.parse_args(argv)
     cfg = PerShapeConfig.preset(a.preset).override(*a.set)
@@ -346,7 +361,7 @@ def fit_per_shape_cli(argv=None):
     print(f"{len(samples)} shapes of {ds.root}; {steps} steps of {cfg.points} points per shape; run {out}", flush=True)
     cols = {}
     for init in ('anchor', 'random') if a.control else ('anchor',):
-        r = fit_per_shape(samples, cfg.replace(init=init), out, a.device)
+        r = fit_per_shape(samples, cfg.replace(init=init), out, a.device, restart=a.restart)
         print_loss_stats(r['stats'], f"[{init} init, {r['seconds']:.1f} s] ")
         cols[f'{init} init ({len(r["names"])})'] = weight_geometry(r['weights'], r['names'])
     print_geometry(cols)

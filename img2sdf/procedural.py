@@ -14,8 +14,8 @@ import torch.nn.functional as F
 
 from .core import (
     ConfigError, default_device, save_json, save_npz, atomic_write, progress, ArgumentParser, console_script)
-from .geometry import SDFGrid, sdf_grid, sdf_grid_coarse_to_fine, extract_mesh, _pool, _Done
-from .data import DataConfig, ShapeRecord, shape_key, write_manifest, _is_done
+from .geometry import SDFGrid, sdf_grid, sdf_grid_coarse_to_fine, extract_mesh, shared_pool, Ready
+from .data import DataConfig, ShapeRecord, shape_key, shape_seed, shape_made, shape_done, write_manifest
 
 # %% auto #0
 __all__ = ['KINDS', 'OOD_CATEGORIES', 'CATEGORIES', 'Part', 'box', 'cylinder', 'torus', 'sphere', 'cone', 'capsule', 'Program',
@@ -428,7 +428,7 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
     cfg, root, dev = cfg or DataConfig(), Path(root), default_device(device)
     root.mkdir(parents=True, exist_ok=True)
     cfg.save(root/'data_config.json')
-    todo = [r for r in records if not _is_done(root/'shapes'/shape_key(r.uid), cfg)]
+    todo = [r for r in records if not shape_done(root/'shapes'/shape_key(r.uid), shape_made(r, cfg))]
     counts, t0 = dict(done=0, skipped=len(records) - len(todo), failed=0, unreadable=0), time.perf_counter()
     todo_uids = {r.uid for r in todo}
     ok = [r.uid for r in records if r.uid not in todo_uids]         # checked just now
@@ -436,7 +436,7 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
     if producers > 1 and len(todo) > 1:
         _prepare_in_parts(todo, root, cfg, workers, dev, source, producers, counts, ok)
         return _summary(counts, t0, records, root, cfg, source, manifest, ok)
-    pool = _pool(workers) if workers > 0 else None
+    pool = shared_pool(workers) if workers > 0 else None
     pending, bar = [], progress(total=len(todo), desc='procedural')
 
     def finish(job):
@@ -456,7 +456,7 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
         prog, params = program_of(rec)
         prog = prog.normalized(64, dev)
         grid = procedural_grid(prog, cfg.watertight_res, dev)
-        pts, sdf = procedural_samples(prog, grid, cfg, cfg.seed + zlib.crc32(rec.uid.encode()), dev)   # the shape's own
+        pts, sdf = procedural_samples(prog, grid, cfg, shape_seed(cfg.seed, rec.uid), dev)
         if not (np.isfinite(pts).all() and np.isfinite(sdf).all()):
             save_json(dict(uid=rec.uid, stage='sdf', error='non-finite samples'), d/'error.json')
             counts['failed'] += 1
@@ -465,9 +465,9 @@ def prepare_procedural(records: list[ShapeRecord], root, cfg: DataConfig = None,
         save_npz(d/'sdf.npz', points=pts, sdf=sdf)
         meta = dict(uid=rec.uid, category=rec.category, source_path=rec.path, params=params,
                     parts=[dataclasses.asdict(x) for x in prog.parts], center=list(prog.center), scale=prog.scale,
-                    sdf_backend='analytic', gpu_s=time.perf_counter() - t)
+                    sdf_backend='analytic', gpu_s=time.perf_counter() - t, made=shape_made(rec, cfg))
         job = (_pack(grid), str(d/'mesh.ply'))
-        pending.append((rec, d, meta, pool.apply_async(_mesh_job, (job,)) if pool else _Done(_mesh_job(job))))
+        pending.append((rec, d, meta, pool.apply_async(_mesh_job, (job,)) if pool else Ready(_mesh_job(job))))
         while pending and (len(pending) > 2 * max(workers, 1) or pending[0][3].ready()):
             finish(pending.pop(0))
     for job in pending: finish(job)

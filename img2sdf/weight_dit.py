@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from .core import Config, default_device, save_json, load_json, progress, ArgumentParser, console_script
 from .geometry import n_params
 from .diffusion import Diffusion
+from .deepsdf import label_uid
+from .views import features_file
 from .per_shape import load_per_shape, weight_geometry
 from .latent_dit import (LatentDiTConfig, LatentData, paired_features, make_dit, train_latent_dit,
                                 sample_latents, sample_views, rank_latent, print_rank, recall, print_recall, to_tokens)
@@ -51,10 +53,10 @@ class WeightDiTConfig(LatentDiTConfig):
 
 # %% ../nbs/06_weight_dit.ipynb #7b034371
 def weight_data(per_shape_run, features_path, cfg: WeightDiTConfig = None) -> LatentData:
-    "Phase 1 weights paired with a feature cache by shape name, standardised per `cfg`."
+    "Phase 1 weights paired with a feature cache by each shape's uid, standardised per `cfg`."
     cfg, ps = cfg or WeightDiTConfig(), load_per_shape(per_shape_run)
     names = [n.split()[0] for n in ps['names']]
-    feats, poses, encoder = paired_features(names, features_path, per_shape_run)
+    feats, poses, encoder = paired_features([label_uid(n) for n in ps['names']], features_path, per_shape_run)
     n = min(cfg.n_shapes or len(names), len(names))
     return standardize(ps['weights'][:n].float(), feats[:n], poses, names[:n], encoder, cfg)
 
@@ -162,7 +164,6 @@ def train_weight_dit_cli(argv=None):
     "Console script `img2sdf_train_weight_dit`: Phases 6-9 on a Phase 1 run and a feature cache."
     from img2sdf.data import default_root
     from img2sdf.deepsdf import default_run
-    from img2sdf.latent_dit import _features_file
     ap = ArgumentParser(description=train_weight_dit_cli.__doc__)
     ap.add_argument('--per_shape', help='Phase 1 run (default: <data home>/runs/per_shape-gpu)')
     ap.add_argument('--features', help='feature cache (default: that of the pybullet training set)')
@@ -174,7 +175,7 @@ def train_weight_dit_cli(argv=None):
     a = ap.parse_args(argv)
     presets = WeightDiTConfig.ablations if a.ablations else (a.preset,)
     out = Path(a.out) if a.out else default_run('weight_dit')
-    features = a.features or _features_file(default_root('pybullet', 'train'))
+    features = a.features or features_file(default_root('pybullet', 'train'))
     per_shape = a.per_shape or default_run('per_shape-gpu')
     res = weight_dit_runs(per_shape, features, presets, out, a.device, overrides=a.set)
     for name, r in res.items():

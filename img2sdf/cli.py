@@ -4,16 +4,15 @@
 
 # %% ../nbs/11_cli.ipynb #b9ac90d6
 from __future__ import annotations
-import os, math, time, argparse
+import os, math, time
 from dataclasses import dataclass, field
 
 import yaml
 from pathlib import Path
 
 from .core import (
-    Config, data_home, save_json, load_json, default_device, seed_everything, UsageError,
-    ConfigError, MissingError, ArgumentParser, console_script, make_folder, made_record, made_changes, folder_lock,
-    StageChanged)
+    Config, data_home, save_json, load_json, UsageError, ConfigError, MissingError, ArgumentParser, console_script,
+    make_folder, made_record, made_changes, folder_lock, StageChanged)
 from .data import (
     DataConfig, ShapeDataset, SOURCES, MESH_EXTS, prepare, records_for, print_summary, pybullet_data_path,
     check_data_root)
@@ -21,6 +20,7 @@ from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
 from .latent_dit import LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall
 from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results
+import img2sdf.procedural    # noqa: F401, registers the procedural source (the pipeline's default)
 
 # %% auto #0
 __all__ = ['STAGES', 'MIN_TRAIN_SHAPES', 'PipelineConfig', 'tweaked', 'stage_config', 'enough_shapes', 'prepare_stage',
@@ -179,7 +179,7 @@ def check_stages(cfg: PipelineConfig):
     for stage in STAGES: stage_config(cfg, stage)
     if cfg.encoder not in ('auto', 'dinov2', 'efficientnet_lite0'):
         raise ConfigError(f"unknown encoder {cfg.encoder!r}")
-    if cfg.source not in SOURCES: raise ConfigError(f"unknown source {cfg.source!r}; choose one of {SOURCES}")
+    if cfg.source not in SOURCES: raise ConfigError(f"unknown source {cfg.source!r}; choose one of {sorted(SOURCES)}")
 
 def named_objects(cfg: PipelineConfig, out: Path) -> ShapeDataset | None:
     "pybullet's named objects, a second OOD set beside the procedural source's held-out categories (else None)."

@@ -4,10 +4,11 @@
 
 # %% ../nbs/00_core.ipynb #74e5370b
 from __future__ import annotations
-import os, io, sys, json, random, tempfile, time, statistics, dataclasses, atexit, functools, argparse, hashlib, fcntl
+import os, io, sys, json, math, random, tempfile, time, statistics, dataclasses, atexit, functools, argparse, hashlib
+import fcntl
 from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,7 +21,8 @@ __all__ = ['CHECKPOINT', 'RESTART_FREE_S', 'UsageError', 'ConfigError', 'Missing
            'Config', 'digest', 'sampled', 'file_digest', 'made_record', 'made_changes', 'StageChanged', 'set_aside',
            'start_again', 'folder_lock', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite',
            'data_home', 'seed_everything', 'default_device', 'amp_autocast', 'rank_world', 'rank0_decides',
-           'init_distributed', 'all_finite', 'diverged', 'resume_state', 'LogProgress', 'progress', 'bench']
+           'init_distributed', 'all_finite', 'diverged', 'resume_state', 'lr_factor', 'lr_schedule', 'LogProgress',
+           'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -447,6 +449,18 @@ def resume_state(out, made: dict, what: str, resume: bool = True, restart: bool 
     if rank_world()[0] == 0: changed = start_again(out, st.get('made'), made, what, st.get('elapsed', 0.0), restart)
     else: changed = bool(made_changes(st.get('made'), made))
     return None if changed else st
+
+# %% ../nbs/00_core.ipynb #0d9693a3
+def lr_factor(step: int, total: int, warmup: int = 0, cosine: bool = True) -> float:
+    """The learning rate's factor at `step` of `total`: linear warm-up over the first `warmup` steps, then a cosine
+    decay to zero over the rest (or 1 where not `cosine`)."""
+    if step < warmup: return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup)))) if cosine else 1.0
+
+def lr_schedule(opt, total: int, warmup: int = 0, cosine: bool = True) -> torch.optim.lr_scheduler.LambdaLR:
+    "Torch's `LambdaLR` of `lr_factor` over `total` steps of `opt`: every trainer's schedule."
+    return torch.optim.lr_scheduler.LambdaLR(opt, functools.partial(lr_factor, total=total, warmup=warmup,
+                                                                    cosine=cosine))
 
 # %% ../nbs/00_core.ipynb #f8377f57
 class LogProgress:

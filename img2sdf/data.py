@@ -4,9 +4,9 @@
 
 # %% ../nbs/02_data.ipynb #538a5ee4
 from __future__ import annotations
-import os, re, csv, gzip, json, time, argparse, traceback, zlib
-from dataclasses import dataclass, field, asdict
-from contextlib import nullcontext
+import os, re, csv, gzip, json, time, argparse, traceback, zlib, dataclasses
+from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing as mp
@@ -18,9 +18,8 @@ from scipy.spatial import cKDTree
 import point_cloud_utils as pcu
 
 from .core import (
-    Config, data_home, save_json, load_json, save_npz, atomic_write, progress, UsageError,
-    ConfigError, MissingError, ArgumentParser, console_script, digest, file_digest, made_record, made_changes,
-    folder_lock, make_folder)
+    Config, data_home, save_json, load_json, save_npz, atomic_write, progress, UsageError, ConfigError, MissingError,
+    ArgumentParser, console_script, digest, file_digest, made_record, made_changes, make_folder)
 from .geometry import SDFGrid, extract_mesh, normalize_mesh, Normalization
 
 # %% auto #0
@@ -28,9 +27,9 @@ __all__ = ['MESH_EXTS', 'OTHER_3D_EXTS', 'PYBULLET_OOD', 'SDF_BACKENDS', 'SOURCE
            'pybullet_data_path', 'pybullet_source', 'folder_source', 'objaverse_source', 'make_test_meshes',
            'make_mesh_families', 'make_objaverse_cache', 'ShapeError', 'load_mesh', 'make_watertight',
            'sample_query_points', 'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key',
-           'shape_seed', 'shape_made', 'check_sdf_file', 'shape_done', 'prepare_shape', 'write_manifest',
-           'check_data_root', 'note_data_changes', 'is_program', 'prepare', 'print_summary', 'ShapeDataset',
-           'default_root', 'records_for', 'add_source_args', 'prepare_cli', 'bench_sdf', 'bench_sdf_cli']
+           'shape_seed', 'shape_made', 'check_sdf_file', 'shape_done', 'prepare_shape', 'Source', 'register_source',
+           'default_root', 'records_for', 'add_source_args', 'write_manifest', 'check_data_root', 'note_data_changes',
+           'prepare', 'print_summary', 'ShapeDataset', 'bench_sdf', 'bench_sdf_cli']
 
 # %% ../nbs/02_data.ipynb #3a8634f3
 @dataclass
@@ -56,11 +55,13 @@ OTHER_3D_EXTS = ('.3ds', '.x', '.fbx', '.blend', '.usd', '.usda', '.usdc', '.usd
 
 @dataclass(frozen=True)
 class ShapeRecord:
-    "One shape of a source: a unique id, a category label, the mesh file, and why it is `skip`ped if it cannot be read."
+    """One shape of a source: a unique id, a category label, the mesh file, why it is `skip`ped if it cannot be read,
+    and the name of its `source` where that source prepares its records itself (mesh files need none)."""
     uid: str
     category: str
     path: str
     skip: str = ''
+    source: str = ''
 
 def unreadable(path) -> str:
     "Why the mesh file `path` cannot be loaded, judged by its extension ('' if it can)."
@@ -346,6 +347,54 @@ def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:
         save_json(dict(uid=rec.uid, stage=stage, error=msg, traceback=traceback.format_exc(limit=3)), d/'error.json')
         return dict(uid=rec.uid, status='failed', stage=stage, error=msg)
 
+# %% ../nbs/02_data.ipynb #935778ac
+@dataclass(frozen=True)
+class Source:
+    """A named source of shapes: `records(split, path, csv, categories, per_category, limit)` lists them, and `prepare`
+    (with `_prepare_files`' arguments and summary) prepares them where they are not mesh files."""
+    records: Callable
+    prepare: Callable | None = None
+
+SOURCES: dict[str, Source] = {}
+
+def register_source(name: str, records: Callable, prepare: Callable | None = None):
+    "Add a source under `name`: the pipeline and `img2sdf_prepare` find it by that name, `prepare` by its records."
+    SOURCES[name] = Source(records, prepare)
+
+def _folder_records(split, path, csv, categories, per_category, limit):
+    if not path: raise ConfigError("--source folder needs --path")
+    return folder_source(path, csv)
+
+register_source('pybullet', lambda split, path, csv, categories, per_category, limit: pybullet_source(split, path))
+register_source('folder', _folder_records)
+register_source('objaverse', lambda split, path, csv, categories, per_category, limit:
+                objaverse_source(categories, per_category, limit, path))
+
+def default_root(source: str, split: str = 'train', home=None) -> Path:
+    "Where `img2sdf_prepare` writes a source by default."
+    return data_home(home)/(f'{source}-{split}' if source in ('pybullet', 'procedural') else source)
+
+def records_for(source: str, split: str = 'train', path=None, csv=None, categories=None, per_category=None,
+                limit=None) -> list[ShapeRecord]:
+    "The records of the registered source `source`, each marked with its name."
+    if source not in SOURCES: raise ConfigError(f"unknown source {source!r}; choose one of {sorted(SOURCES)}")
+    recs = SOURCES[source].records(split, path, csv, categories, per_category, limit)
+    return [dataclasses.replace(r, source=source) for r in (recs[:limit] if limit else recs)]
+
+def add_source_args(ap: argparse.ArgumentParser):
+    "The command-line options that pick a source (shared by the data commands)."
+    ap.add_argument('--source', default='pybullet', help='pybullet, folder, objaverse or procedural')
+    ap.add_argument('--split', default='train', choices=['train', 'ood', 'all'], help='pybullet: which objects')
+    ap.add_argument('--path', help='folder of meshes, a pybullet_data folder, or the Objaverse cache')
+    ap.add_argument('--csv', help='folder source: CSV with path,category')
+    ap.add_argument('--categories', nargs='*', help='Objaverse LVIS categories, or procedural ones')
+    ap.add_argument('--per_category', type=int, help='shapes per category (procedural: default 100)')
+    ap.add_argument('--limit', type=int, help='first N shapes only')
+    ap.add_argument('--out', help='output folder (default: <data home>/<source>-<split>)')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    return ap
+
 # %% ../nbs/02_data.ipynb #b95232fc
 def _link(src: Path, dst: Path):
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -398,19 +447,18 @@ def note_data_changes(root: Path, cfg: DataConfig):
     if changes: print(f"{root}: prepared with other data settings ({', '.join(changes)}); its shapes are prepared "
                       "again", flush=True)
 
-def is_program(rec: ShapeRecord) -> bool: return rec.path.startswith('procedural:')
-
 def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: int = 0, source: str = '',
             manifest: bool = True) -> dict:
     """Prepare every record under `root` (`workers` processes; 0 runs here), write the manifest, return a summary.
-    Programs (the procedural source) are meshed and sampled on the GPU, files here; a list may hold both."""
+    Each record is prepared by its source (`SOURCES`): mesh files here, the procedural source's programs on the GPU
+    (`02a_procedural`); a list may mix sources."""
     cfg, root = cfg or DataConfig(), make_folder(root)
     note_data_changes(root, cfg)
     cfg.save(root/'data_config.json')
-    parts = [_prepare_files([r for r in records if not is_program(r)], root, cfg, workers)]
-    if any(map(is_program, records)):
-        from img2sdf.procedural import prepare_procedural
-        parts.append(prepare_procedural([r for r in records if is_program(r)], root, cfg, workers, manifest=False))
+    by = lambda r: SOURCES[r.source].prepare if r.source in SOURCES and SOURCES[r.source].prepare else _prepare_files
+    groups = {}
+    for r in records: groups.setdefault(by(r), []).append(r)
+    parts = [prep(recs, root, cfg, workers) for prep, recs in groups.items()]
     counts = {s: sum(p['counts'].get(s, 0) for p in parts) for s in ('done', 'skipped', 'failed', 'unreadable')}
     unread, ok = sum((p['unreadable'] for p in parts), []), sum((p['ok'] for p in parts), [])
     if not manifest: return dict(counts=counts, n_shapes=None, failed=sum((p['failed'] for p in parts), []),
@@ -470,67 +518,6 @@ class ShapeDataset:
     def sdf(self, i): return check_sdf_file(self.root/self.shapes[i]['dir']/'sdf.npz')
     def mesh(self, i) -> trimesh.Trimesh: return trimesh.load(self.root/self.shapes[i]['dir']/'mesh.ply', process=False)
     def index(self, uid) -> int: return next(s['obj_idx'] for s in self.shapes if s['uid'] == uid)
-
-# %% ../nbs/02_data.ipynb #935778ac
-SOURCES = ('pybullet', 'folder', 'objaverse', 'procedural')
-
-def default_root(source: str, split: str = 'train', home=None) -> Path:
-    "Where `img2sdf_prepare` writes a source by default."
-    return data_home(home)/(f'{source}-{split}' if source in ('pybullet', 'procedural') else source)
-
-def records_for(source: str, split: str = 'train', path=None, csv=None, categories=None, per_category=None,
-                limit=None) -> list[ShapeRecord]:
-    "The records of a named source."
-    if source == 'pybullet': recs = pybullet_source(split, path)
-    elif source == 'folder':
-        if not path: raise ConfigError("--source folder needs --path")
-        recs = folder_source(path, csv)
-    elif source == 'objaverse': recs = objaverse_source(categories, per_category, limit, path)
-    elif source == 'procedural':
-        from img2sdf.procedural import procedural_source      # the procedural source builds on this module
-        recs = procedural_source(split, per_category, categories, limit=limit)
-    else: raise ConfigError(f"unknown source {source!r}; choose one of {SOURCES}")
-    return recs[:limit] if limit else recs
-
-def add_source_args(ap: argparse.ArgumentParser):
-    "The command-line options that pick a source (shared by the data commands)."
-    ap.add_argument('--source', default='pybullet', choices=SOURCES)
-    ap.add_argument('--split', default='train', choices=['train', 'ood', 'all'], help='pybullet: which objects')
-    ap.add_argument('--path', help='folder of meshes, a pybullet_data folder, or the Objaverse cache')
-    ap.add_argument('--csv', help='folder source: CSV with path,category')
-    ap.add_argument('--categories', nargs='*', help='Objaverse LVIS categories, or procedural ones')
-    ap.add_argument('--per_category', type=int, help='shapes per category (procedural: default 100)')
-    ap.add_argument('--limit', type=int, help='first N shapes only')
-    ap.add_argument('--out', help='output folder (default: <data home>/<source>-<split>)')
-    ap.add_argument('--preset', default='paper')
-    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
-    return ap
-
-@console_script
-def prepare_cli(argv=None):
-    "Console script `img2sdf_prepare`: prepare a source's shapes, resumably, and write its manifest."
-    ap = add_source_args(ArgumentParser(description=prepare_cli.__doc__))
-    ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) - 1))
-    ap.add_argument('--part', help='i/N: only every N-th shape from the i-th (independent jobs over disjoint shapes); '
-                                   'a final run without --part writes the manifest')
-    a = ap.parse_args(argv)
-    cfg = DataConfig.preset(a.preset).override(*a.set)
-    recs = records_for(a.source, a.split, a.path, a.csv, a.categories, a.per_category, a.limit)
-    if a.part:
-        i, n = map(int, a.part.split('/'))
-        if not 0 <= i < n: raise ConfigError(f"--part {a.part}: need 0 <= i < N")
-        recs = recs[i::n]
-    root = Path(a.out) if a.out else default_root(a.source, a.split)
-    check_data_root(root, a.path if a.source == 'folder' else None)
-    print(f"preparing {len(recs)} shapes from {a.source} ({a.split}) into {root} with {a.workers} workers, "
-          f"backend {cfg.sdf_backend}, {cfg.n_points:,} points")
-    t = time.perf_counter()
-    with nullcontext() if a.part else folder_lock(root):     # parts write disjoint shapes side by side
-        s = prepare(recs, root, cfg, a.workers, source=f'{a.source}:{a.split}', manifest=not a.part)
-    if a.part:
-        print(f"part {a.part}: {s['counts']}; when every part is done, run again without --part to write the manifest")
-    else: print_summary(s, root)
-    print(f"{time.perf_counter() - t:.1f} s")
 
 # %% ../nbs/02_data.ipynb #c61314ba
 def bench_sdf(meshes: list, n_points: int = 200_000, seed: int = 0, **m2s_kw) -> dict:

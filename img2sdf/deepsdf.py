@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_deepsdf.ipynb #9cc45c80
 from __future__ import annotations
-import math, time, argparse, json
+import math, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
-    save_json, load_json, save_npz, progress, data_home, bench, UsageError, MissingError, ArgumentParser,
-    console_script, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, made_record,
-    resume_state, sampled, folder_lock)
+    save_json, save_npz, progress, data_home, bench, MissingError, ArgumentParser, console_script,
+    all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, made_record,
+    resume_state, sampled, folder_lock, lr_schedule)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
@@ -146,15 +146,6 @@ def analytic_samples(n_points: int = 4096, seed: int = 0, device='cpu') -> SDFSa
     return SDFSamples(torch.stack(pts).to(device), torch.stack(sdf).to(device), ['sphere', 'box', 'torus', 'thin ring'])
 
 # %% ../nbs/08_deepsdf.ipynb #6fd0a2dc
-def _schedule(cfg: DeepSDFConfig, steps_per_epoch: int):
-    total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
-    def f(step):
-        if step < warm: return (step + 1) / warm
-        if cfg.lr_schedule == 'cosine':
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
-        return 1.0
-    return f
-
 def meets_target(cfg: DeepSDFConfig, mean: float, worst: float) -> bool:
     "Whether per-shape L1 `mean` and `worst` meet `cfg`'s target quality (never without a target)."
     return bool(cfg.target_mean) and mean <= cfg.target_mean and worst <= cfg.target_max
@@ -197,8 +188,8 @@ def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
     fused = dict(fused=True) if device.type == 'cuda' else {}
     opt = torch.optim.Adam([dict(params=model.decoder.parameters(), lr=cfg.lr_decoder),
                             dict(params=model.latents.parameters(), lr=cfg.lr_latent)], **fused)
-    schedule = _schedule(cfg, steps_per_epoch or math.ceil(n / cfg.shapes_per_step))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    spe = steps_per_epoch or math.ceil(n / cfg.shapes_per_step)
+    sched = lr_schedule(opt, cfg.epochs * spe, cfg.warmup_epochs * spe, cfg.lr_schedule == 'cosine')
     return model, opt, sched, torch.Generator(device).manual_seed(cfg.seed + rank_world()[0])
 
 def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
@@ -373,13 +364,13 @@ def fit_latents(model: DeepSDF, points: torch.Tensor, sdf: torch.Tensor, steps: 
             i = torch.randint(0, M, (min(batch, M),), device=dev, generator=g)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'):
                 pred = model.sdf(z, points[:, i]).float()
-            loss = ((pred.clamp(-c, c) - sdf[:, i].clamp(-c, c)).abs().mean(1) + reg * z.pow(2).sum(1)).sum()
+            loss = (clamped_l1(pred, sdf[:, i], c).mean(1) + reg * z.pow(2).sum(1)).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
         with torch.no_grad():
-            one = lambda b: model.sdf(z[b:b + 1], points[b:b + 1])[0].clamp(-c, c) - sdf[b].clamp(-c, c)
-            l1 = torch.stack([one(b).abs().mean() for b in range(len(z))])
+            one = lambda b: clamped_l1(model.sdf(z[b:b + 1], points[b:b + 1])[0], sdf[b], c).mean()
+            l1 = torch.stack([one(b) for b in range(len(z))])
     finally: model.requires_grad_(True)
     return z.detach(), l1
 

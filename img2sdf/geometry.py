@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_geometry.ipynb #e449e260
 from __future__ import annotations
-import os, math, argparse, functools
+import os, math, functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +20,11 @@ from .core import default_device, seed_everything, bench, ArgumentParser, consol
 
 # %% auto #0
 __all__ = ['FAILED', 'Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf',
-           'box_sdf', 'torus_sdf', 'SDFGrid', 'sdf_grid', 'sdf_grid_coarse_to_fine', 'NoSurface', 'GridSigns',
-           'extract_mesh', 'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy', 'iou_points', 'Reference',
-           'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor', 'shared_pool', 'Ready',
-           'mesh_metrics_async', 'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes', 'view_meshes',
-           'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
+           'box_sdf', 'torus_sdf', 'SDFGrid', 'sdf_grid', 'crossed_cells', 'sdf_grid_coarse_to_fine', 'NoSurface',
+           'GridSigns', 'extract_mesh', 'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy', 'iou_points',
+           'Reference', 'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor',
+           'shared_pool', 'Ready', 'mesh_metrics_async', 'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes',
+           'view_meshes', 'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
 
 # %% ../nbs/01_geometry.ipynb #6ffe3b24
 @dataclass
@@ -142,12 +142,15 @@ def sdf_grid(f, res: int = 256, bound: float = 1.0, chunk: int = 2**18, device=N
         vals[s:s + chunk] = _eval(f, _grid_points(idx, n, h, bound), chunk, dtype)
     return SDFGrid(vals.reshape(n, n, n).cpu().numpy(), bound, n ** 3)
 
-def _active_cells(vol, h, margin):
-    "Cells of `vol` ((n,n,n) points) that may contain the zero level set."
+def crossed_cells(vol: torch.Tensor) -> torch.Tensor:
+    "The cells of a grid of corner values `vol` (n, n, n) whose corners straddle zero: (n-1, n-1, n-1) booleans."
     v = vol[None, None]
-    vmax, vmin = F.max_pool3d(v, 2, 1)[0, 0], -F.max_pool3d(-v, 2, 1)[0, 0]
-    amin = -F.max_pool3d(-v.abs(), 2, 1)[0, 0]
-    return ((vmin <= 0) & (vmax >= 0)) | (amin < margin * h * math.sqrt(3))
+    return (-F.max_pool3d(-v, 2, 1)[0, 0] <= 0) & (F.max_pool3d(v, 2, 1)[0, 0] >= 0)
+
+def _active_cells(vol, h, margin):
+    "Cells of `vol` ((n,n,n) points) that may contain the zero level set: crossed, or with a corner within `margin`."
+    amin = -F.max_pool3d(-vol.abs()[None, None], 2, 1)[0, 0]
+    return crossed_cells(vol) | (amin < margin * h * math.sqrt(3))
 
 @torch.no_grad()
 def sdf_grid_coarse_to_fine(f, res: int = 256, start_res: int = None, bound: float = 1.0, margin: float = 0.5,

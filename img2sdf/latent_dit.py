@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_latent_dit.ipynb #767529ce
 from __future__ import annotations
-import os, re, math, time, argparse, dataclasses, functools, shutil
+import os, re, math, time, dataclasses, functools, shutil
 from dataclasses import dataclass
 from contextlib import nullcontext
 from pathlib import Path
@@ -16,9 +16,9 @@ from PIL import Image
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
-    atomic_write, data_home, progress, UsageError, MissingError, ArgumentParser, console_script,
-    refuse_overwrite, all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder,
-    made_record, resume_state, digest, folder_lock)
+    atomic_write, data_home, UsageError, MissingError, ArgumentParser, console_script, refuse_overwrite, all_finite,
+    diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder, made_record, resume_state,
+    digest, folder_lock, lr_factor)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
 from .views import (load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig,
@@ -122,10 +122,6 @@ def sample_views(data: LatentData, ids, k_min: int, k_max: int, generator=None, 
     return data.feats[ids[:, None], views], data.poses[views], pad
 
 # %% ../nbs/09_latent_dit.ipynb #628bcda2
-def _lr(cfg, step):
-    w = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
-    return w * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, cfg.steps))))
-
 def make_dit(cfg: LatentDiTConfig, feat_dim: int, latent_dim: int = 64) -> DiT:
     "The DiT of `cfg` for targets of `latent_dim` (as `cfg.n_tokens` tokens) and features of `feat_dim`."
     return DiT(math.ceil(latent_dim / cfg.n_tokens), cfg.n_tokens, feat_dim, cfg.d_model, cfg.depth, cfg.heads,
@@ -213,10 +209,10 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
                             elapsed=time.perf_counter() - t0, made=made), ckpt)
             save_json(log, Path(out)/'log.json')
 
-    def set_lr(step):        # the cosine decay; in place where a captured step reads the rate
+    def set_lr(step):        # the cosine decay (`lr_factor`); in place where a captured step reads the rate
         for gr in opt.param_groups:
-            if torch.is_tensor(gr['lr']): gr['lr'].fill_(cfg.lr * _lr(cfg, step))
-            else: gr['lr'] = cfg.lr * _lr(cfg, step)
+            if torch.is_tensor(gr['lr']): gr['lr'].fill_(cfg.lr * lr_factor(step, cfg.steps, cfg.warmup))
+            else: gr['lr'] = cfg.lr * lr_factor(step, cfg.steps, cfg.warmup)
 
     model.train()
     graph = None

@@ -4,9 +4,9 @@
 
 # %% ../nbs/10_ood_eval.ipynb #be91a2f9
 from __future__ import annotations
-import os, csv, math, time
+import os, csv, time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from .core import (
     MissingError, ArgumentParser, console_script, make_folder, all_finite, made_record)
 from .geometry import mesh_metrics_group_async, sampling_floor, NoSurface
 from .data import ShapeDataset
-from .views import load_features, features_file
+from .views import features_file
 from .deepsdf import load_deepsdf, decode_mesh, fit_latents
 from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent, check_latents
 

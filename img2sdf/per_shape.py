@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_per_shape.ipynb #de8ff861
 from __future__ import annotations
-import math, time, argparse
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +14,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import (
-    Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_npz, save_torch, progress,
-    data_home, MissingError, ArgumentParser, console_script, made_record, start_again, sampled)
-from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, clamped_l1
+    Config, default_device, amp_autocast, save_json, load_json, save_npz, save_torch, progress, MissingError,
+    ArgumentParser, console_script, made_record, start_again, sampled, lr_schedule)
+from .geometry import PositionalEncoding, SDFMLP, sdf_to_mesh, clamped_l1
 
 # %% auto #0
 __all__ = ['STUDY_GEOMETRY', 'PerShapeDecoder', 'weight_layout', 'flatten_weights', 'load_weights', 'PerShapeConfig', 'point_ids',
@@ -125,8 +125,6 @@ def train_l1(pred, sdf, clamp: float):
     "The training loss: |pred - clamp(sdf)| (no dead zone when the output leaves the band)."
     return (pred - sdf.clamp(-clamp, clamp)).abs()
 
-def _cosine(step, total): return 0.5 * (1 + math.cos(math.pi * step / total))
-
 @torch.no_grad()
 def eval_l1(vecs, points, sdf, cfg: PerShapeConfig, chunk: int = 32) -> torch.Tensor:
     "Per-shape clamped L1 of decoders `vecs` (B, D) on the first `cfg.eval_points` of samples `points` (B, M, 3)."
@@ -138,7 +136,7 @@ def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
     bd = BatchedDecoders(init.to(device), cfg)
     fused = dict(fused=True) if device.type == 'cuda' else {}
     opt = torch.optim.Adam(bd.params, lr, **fused)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _cosine(s, steps))
+    sched = lr_schedule(opt, steps)
     rows = torch.arange(len(ids), device=device)[:, None]
     for step in range(steps):
         j = point_ids(ids, step, cfg.points, points.shape[1], cfg.seed)
@@ -153,7 +151,7 @@ def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
 def _fit_one(init, points, sdf, sid, steps, lr, cfg, device):
     model = load_weights(init, PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _cosine(s, steps))
+    sched = lr_schedule(opt, steps)
     for step in range(steps):
         j = point_ids(sid[None], step, cfg.points, len(points), cfg.seed)[0]
         with amp_autocast(cfg.amp, device):

@@ -4,7 +4,8 @@
 
 # %% ../nbs/02a_procedural.ipynb #26d9697a
 from __future__ import annotations
-import time, zlib, argparse, tempfile, dataclasses
+import os, time, zlib, tempfile, dataclasses, functools
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,15 +14,18 @@ import torch
 import torch.nn.functional as F
 
 from .core import (
-    ConfigError, default_device, save_json, save_npz, atomic_write, progress, ArgumentParser, console_script)
-from .geometry import SDFGrid, sdf_grid, sdf_grid_coarse_to_fine, extract_mesh, shared_pool, Ready
-from .data import DataConfig, ShapeRecord, shape_key, shape_seed, shape_made, shape_done, write_manifest
+    ConfigError, default_device, save_json, save_npz, atomic_write, progress, ArgumentParser, console_script, folder_lock)
+from .geometry import (
+    SDFGrid, sdf_grid, sdf_grid_coarse_to_fine, extract_mesh, shared_pool, Ready, crossed_cells)
+from .data import (
+    DataConfig, ShapeRecord, shape_key, shape_seed, shape_made, shape_done, write_manifest, register_source, records_for,
+    prepare, print_summary, default_root, add_source_args, check_data_root)
 
 # %% auto #0
 __all__ = ['KINDS', 'OOD_CATEGORIES', 'CATEGORIES', 'Part', 'box', 'cylinder', 'torus', 'sphere', 'cone', 'capsule', 'Program',
            'chair', 'table', 'stool', 'bench', 'shelf', 'lamp', 'mug', 'bowl', 'bottle', 'vase', 'airplane', 'car',
            'make_program', 'procedural_source', 'program_of', 'procedural_grid', 'surface_points', 'procedural_samples',
-           'prepare_procedural', 'bench_procedural', 'bench_procedural_cli']
+           'prepare_procedural', 'prepare_cli', 'bench_procedural', 'bench_procedural_cli']
 
 # %% ../nbs/02a_procedural.ipynb #65b5038b
 KINDS = ('box', 'cylinder', 'capsule', 'torus', 'sphere', 'cone')
@@ -354,7 +358,7 @@ def procedural_source(split: str = 'train', per_category: int = None, categories
     if split == 'train': cats = [c for c in cats if c not in ood_categories]
     if split == 'ood': cats = [c for c in cats if c in ood_categories]
     per_category = per_category or (-(-limit // max(1, len(cats))) if limit else 100)
-    recs = [ShapeRecord(f'procedural/{c}/{i:05d}', c, f'procedural:{c}:{i}:{seed}')
+    recs = [ShapeRecord(f'procedural/{c}/{i:05d}', c, f'procedural:{c}:{i}:{seed}', source='procedural')
             for i in range(per_category) for c in cats]
     return recs[:limit] if limit else recs
 
@@ -371,9 +375,7 @@ def procedural_grid(f, res: int, device=None) -> SDFGrid:
 def surface_points(f, grid: SDFGrid, n: int, generator=None, device=None, steps: int = 3) -> torch.Tensor:
     "`n` points on the zero level set of `f`: uniform in the grid cells it crosses, then projected along the gradient."
     dev = default_device(device)
-    v = torch.as_tensor(grid.values, device=dev)[None, None]
-    crosses = (-F.max_pool3d(-v, 2, 1)[0, 0] <= 0) & (F.max_pool3d(v, 2, 1)[0, 0] >= 0)
-    cells = crosses.nonzero()
+    cells = crossed_cells(torch.as_tensor(grid.values, device=dev)).nonzero()
     pick = cells[torch.randint(0, len(cells), (n,), device=dev, generator=generator)]
     p = (pick + torch.rand(n, 3, device=dev, generator=generator)) * grid.spacing - grid.bound
     for _ in range(steps):
@@ -494,6 +496,38 @@ def _prepare_in_parts(todo, root, cfg, workers, dev, source, producers, counts: 
             for k in ('done', 'failed'): counts[k] += f.result()['counts'][k]
             ok += f.result()['ok']
 
+
+# %% ../nbs/02a_procedural.ipynb #3fd6aefd
+register_source('procedural', lambda split, path, csv, categories, per_category, limit:
+                procedural_source(split, per_category, categories, limit=limit),
+                functools.partial(prepare_procedural, manifest=False))
+
+# %% ../nbs/02a_procedural.ipynb #862c1dbc
+@console_script
+def prepare_cli(argv=None):
+    "Console script `img2sdf_prepare`: prepare a source's shapes, resumably, and write its manifest."
+    ap = add_source_args(ArgumentParser(description=prepare_cli.__doc__))
+    ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    ap.add_argument('--part', help='i/N: only every N-th shape from the i-th (independent jobs over disjoint shapes); '
+                                   'a final run without --part writes the manifest')
+    a = ap.parse_args(argv)
+    cfg = DataConfig.preset(a.preset).override(*a.set)
+    recs = records_for(a.source, a.split, a.path, a.csv, a.categories, a.per_category, a.limit)
+    if a.part:
+        i, n = map(int, a.part.split('/'))
+        if not 0 <= i < n: raise ConfigError(f"--part {a.part}: need 0 <= i < N")
+        recs = recs[i::n]
+    root = Path(a.out) if a.out else default_root(a.source, a.split)
+    check_data_root(root, a.path if a.source == 'folder' else None)
+    print(f"preparing {len(recs)} shapes from {a.source} ({a.split}) into {root} with {a.workers} workers, "
+          f"backend {cfg.sdf_backend}, {cfg.n_points:,} points")
+    t = time.perf_counter()
+    with nullcontext() if a.part else folder_lock(root):     # parts write disjoint shapes side by side
+        s = prepare(recs, root, cfg, a.workers, source=f'{a.source}:{a.split}', manifest=not a.part)
+    if a.part:
+        print(f"part {a.part}: {s['counts']}; when every part is done, run again without --part to write the manifest")
+    else: print_summary(s, root)
+    print(f"{time.perf_counter() - t:.1f} s")
 
 # %% ../nbs/02a_procedural.ipynb #01d907e9
 def bench_procedural(n: int = 10_000, pybullet: int = 200, workers: int = None, preset: str = 'paper', device=None,

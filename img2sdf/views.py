@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_views.ipynb #73c45ae0
 from __future__ import annotations
-import os, json, math, time, argparse
+import os, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed

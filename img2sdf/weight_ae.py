@@ -4,7 +4,8 @@
 
 # %% ../nbs/07_weight_ae.ipynb #02b695dc
 from __future__ import annotations
-import math, time, argparse
+import math, time
+from scipy.stats import spearmanr
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import (
-    Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_torch, progress, data_home,
-    ArgumentParser, console_script)
+    Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_torch, progress, ArgumentParser,
+    console_script, lr_schedule)
 from .geometry import (
-    n_params, mesh_metrics, mesh_metrics_many, plot_meshes, NoSurface, sampling_floor, clamped_l1)
+    n_params, mesh_metrics, mesh_metrics_many, plot_meshes, sampling_floor, clamped_l1)
 from .per_shape import (PerShapeConfig, PerShapeDecoder, weight_layout, load_weights, weights_to_mesh,
                                load_per_shape)
 
@@ -72,7 +73,7 @@ def train_weight_ae(w, cfg: WeightAEConfig = None, device=None,
     fused = dict(fused=True) if device.type == 'cuda' else {}
     opt = torch.optim.Adam(model.parameters(), cfg.lr, **fused)
     total = cfg.epochs * math.ceil(len(w) / cfg.batch)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
+    sched = lr_schedule(opt, total)
     g, log, t0 = torch.Generator(device).manual_seed(cfg.seed), [], time.perf_counter()
     for epoch in progress(range(cfg.epochs), desc='weight AE', disable=quiet or None):
         tot = torch.zeros((), device=device)
@@ -143,15 +144,13 @@ def shape_metrics(w_true, w_rec, points, sdf_true=None, res: int = 128, n_surfac
     return out
 
 # %% ../nbs/07_weight_ae.ipynb #bea427f7
-def _rank(x): return np.argsort(np.argsort(x))
-
 def correlation(x, y) -> dict:
     "Pearson and Spearman correlation over the finite pairs."
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3: return dict(pearson=float('nan'), spearman=float('nan'), n=int(ok.sum()))
     x, y = x[ok], y[ok]
-    return dict(pearson=float(np.corrcoef(x, y)[0, 1]), spearman=float(np.corrcoef(_rank(x), _rank(y))[0, 1]),
+    return dict(pearson=float(np.corrcoef(x, y)[0, 1]), spearman=float(spearmanr(x, y)[0]),
                 n=int(ok.sum()))
 
 def numbers_vs_meshes_figure(cos, sm, title: str = ''):

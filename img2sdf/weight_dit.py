@@ -4,7 +4,6 @@
 
 # %% ../nbs/06_weight_dit.ipynb #bb9ea16c
 from __future__ import annotations
-import math, time, argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +11,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Config, default_device, save_json, load_json, progress, ArgumentParser, console_script
-from .geometry import n_params
+from .core import save_json, ArgumentParser, console_script
 from .diffusion import Diffusion
 from .deepsdf import label_uid
 from .views import features_file
-from .per_shape import load_per_shape, weight_geometry
-from .latent_dit import (LatentDiTConfig, LatentData, paired_features, make_dit, train_latent_dit,
-                                sample_latents, sample_views, rank_latent, print_rank, recall, print_recall, to_tokens)
+from .per_shape import load_per_shape
+from .latent_dit import (
+    LatentDiTConfig, LatentData, paired_features, train_latent_dit, sample_latents, sample_views,
+    rank_latent, print_rank, to_tokens)
 
 # %% auto #0
 __all__ = ['STUDY_DIAG4', 'WeightDiTConfig', 'weight_data', 'standardize', 'n_floored', 'diagnostic1', 'attractors',

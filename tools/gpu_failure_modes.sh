@@ -38,7 +38,7 @@ gather() {
   tar -C "$out/results" -czf "$out/results.tgz.part" . && mv "$out/results.tgz.part" "$out/results.tgz"
 }
 
-py prepare data prepare_cli --source procedural --split train --per_category "$per" --out "$data" --preset paper \
+py prepare procedural prepare_cli --source procedural --split train --per_category "$per" --out "$data" --preset paper \
   --workers 16
 want phase1 && { py phase1 per_shape fit_per_shape_cli --data "$data" --out "$out/phase1" --preset "$preset" & }
 p1=$!

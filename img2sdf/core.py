@@ -17,12 +17,12 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['CHECKPOINT', 'RESTART_FREE_S', 'UsageError', 'ConfigError', 'MissingError', 'make_folder', 'atomic_write',
-           'save_json', 'load_json', 'save_npz', 'save_torch', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
-           'Config', 'digest', 'sampled', 'file_digest', 'made_record', 'made_changes', 'StageChanged', 'set_aside',
-           'start_again', 'folder_lock', 'ArgumentParser', 'console_script', 'cli_error', 'refuse_overwrite',
-           'data_home', 'seed_everything', 'default_device', 'amp_autocast', 'rank_world', 'rank0_decides',
-           'init_distributed', 'all_finite', 'diverged', 'resume_state', 'lr_factor', 'lr_schedule', 'LogProgress',
-           'progress', 'bench']
+           'save_json', 'load_json', 'save_npz', 'save_figure', 'save_torch', 'save_checkpoint', 'find_checkpoint',
+           'load_checkpoint', 'Config', 'digest', 'sampled', 'file_digest', 'made_record', 'made_changes',
+           'StageChanged', 'set_aside', 'start_again', 'folder_lock', 'ArgumentParser', 'console_script', 'cli_error',
+           'refuse_overwrite', 'data_home', 'seed_everything', 'default_device', 'amp_autocast', 'rank_world',
+           'rank0_decides', 'init_distributed', 'all_finite', 'diverged', 'resume_state', 'lr_factor', 'lr_schedule',
+           'LogProgress', 'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -81,6 +81,13 @@ def load_json(path):
 def save_npz(path, **arrays) -> Path:
     "Write `arrays` to an uncompressed `.npz` atomically."
     with atomic_write(path) as f: np.savez(f, **arrays)
+    return Path(path)
+
+def save_figure(fig, path, **kw) -> Path:
+    "Write a matplotlib `fig` to `path` as PNG (`kw`: `savefig`'s), whole or not at all, and free it."
+    import matplotlib.pyplot as plt
+    with atomic_write(path) as f: fig.savefig(f, format='png', **kw)
+    plt.close(fig)
     return Path(path)
 
 def save_torch(obj, path) -> Path:
@@ -450,7 +457,7 @@ def resume_state(out, made: dict, what: str, resume: bool = True, restart: bool 
     else: changed = bool(made_changes(st.get('made'), made))
     return None if changed else st
 
-# %% ../nbs/00_core.ipynb #0d9693a3
+# %% ../nbs/00_core.ipynb #71d38c5d
 def lr_factor(step: int, total: int, warmup: int = 0, cosine: bool = True) -> float:
     """The learning rate's factor at `step` of `total`: linear warm-up over the first `warmup` steps, then a cosine
     decay to zero over the rest (or 1 where not `cosine`)."""

@@ -17,7 +17,7 @@ from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, save_npz, progress, data_home, bench, MissingError, ArgumentParser, console_script,
     all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, made_record,
-    resume_state, sampled, folder_lock, lr_schedule)
+    resume_state, sampled, folder_lock, lr_schedule, save_figure)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
@@ -444,10 +444,8 @@ def train_deepsdf_cli(argv=None):
         r = finish_run(model, samples, out)
         print_report(r)
         fig = reconstruction_figure(model, ds, showcase_ids(ds, r['per_shape_l1']), res=a.mesh_res)
-        fig.savefig(out/'reconstructions.png', dpi=80)
+        save_figure(fig, out/'reconstructions.png', dpi=80)
         print(f"figure: {out/'reconstructions.png'}")
-        import matplotlib.pyplot as plt
-        plt.close(fig)
 
 # %% ../nbs/08_deepsdf.ipynb #00937a03
 def bench_deepsdf(samples: SDFSamples, settings=None, steps: int = 50, repeats: int = 5, device=None) -> list:

@@ -18,7 +18,7 @@ from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
     atomic_write, data_home, UsageError, MissingError, ArgumentParser, console_script, refuse_overwrite, all_finite,
     diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder, made_record, resume_state,
-    digest, folder_lock, lr_factor)
+    digest, folder_lock, lr_factor, save_figure)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT
 from .views import (load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig,
@@ -524,7 +524,7 @@ def predict_cli(argv=None):
     made = [p.name for p in seen]
     if mesh:
         write_mesh(mesh, out)
-        with atomic_write(preview) as f: prediction_figure(views, mesh).savefig(f, format='png')
+        save_figure(prediction_figure(views, mesh), preview)
         made += [out.name, preview.name]
     save_json(dict(made_by='img2sdf_predict', files=made, images=[str(Path(p).resolve()) for p in a.images],
                    dit=str(dit), deepsdf=str(deepsdf), encoder=pipe.data.encoder, prepared=not a.as_is,

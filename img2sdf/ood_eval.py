@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError, UsageError,
-    MissingError, ArgumentParser, console_script, make_folder, all_finite, made_record)
+    MissingError, ArgumentParser, console_script, make_folder, all_finite, made_record, save_figure)
 from .geometry import mesh_metrics_group_async, sampling_floor, NoSurface
 from .data import ShapeDataset
 from .views import features_file
@@ -27,7 +27,7 @@ __all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'hold
            'summarize', 'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure',
            'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'read_rows',
            'against_retrieval', 'compare_runs', 'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure',
-           'evaluate_cli', 'save_figure', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
+           'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
 
 # %% ../nbs/10_ood_eval.ipynb #ee7f359e
 def holdout_split(n: int, frac: float = 0.1, seed: int = 0) -> dict:
@@ -582,12 +582,6 @@ def evaluate_cli(argv=None):
     sets += [(f'ood:{Path(d).name}', ShapeDataset(d), None) for d in a.ood]
     if not sets: raise ConfigError("nothing to evaluate: give --split and/or --ood")
     evaluate_sets(ev, sets, a.out, f"Evaluation of {a.dit}")
-
-def save_figure(fig, path):
-    "Write `fig` to `path` as PNG whole or not at all, and free it."
-    import matplotlib.pyplot as plt
-    with atomic_write(path) as f: fig.savefig(f, format='png')
-    plt.close(fig)
 
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
     "Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary."

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .core import (
     ConfigError, default_device, save_json, save_npz, atomic_write, progress, ArgumentParser, console_script, folder_lock)
@@ -497,12 +496,12 @@ def _prepare_in_parts(todo, root, cfg, workers, dev, source, producers, counts: 
             ok += f.result()['ok']
 
 
-# %% ../nbs/02a_procedural.ipynb #3fd6aefd
+# %% ../nbs/02a_procedural.ipynb #9971298e
 register_source('procedural', lambda split, path, csv, categories, per_category, limit:
                 procedural_source(split, per_category, categories, limit=limit),
                 functools.partial(prepare_procedural, manifest=False))
 
-# %% ../nbs/02a_procedural.ipynb #862c1dbc
+# %% ../nbs/02a_procedural.ipynb #511d4d3f
 @console_script
 def prepare_cli(argv=None):
     "Console script `img2sdf_prepare`: prepare a source's shapes, resumably, and write its manifest."

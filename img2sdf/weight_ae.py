@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, amp_autocast, seed_everything, save_json, load_json, save_torch, progress, ArgumentParser,
-    console_script, lr_schedule)
+    console_script, lr_schedule, save_figure)
 from .geometry import (
     n_params, mesh_metrics, mesh_metrics_many, plot_meshes, sampling_floor, clamped_l1)
 from .per_shape import (PerShapeConfig, PerShapeDecoder, weight_layout, load_weights, weights_to_mesh,
@@ -298,8 +298,8 @@ def weight_ae_phase(ps: dict, cfg: WeightAEConfig, latent_dims=(128, 256), out=N
         if out:
             save_json(results[d], out/f'ae_{d}.json')
             save_torch(dict(model=ae.state_dict(), mean=mean, config=c.to_dict()), out/f'ae_{d}.pt')
-            numbers_vs_meshes_figure(wm['cos'], sm, f'latent {d}: ').savefig(out/f'numbers_vs_meshes_{d}.png')
-            gallery(w, rec, sm, ps['names'], res=res, device=device).savefig(out/f'gallery_{d}.png')
+            save_figure(numbers_vs_meshes_figure(wm['cos'], sm, f'latent {d}: '), out/f'numbers_vs_meshes_{d}.png')
+            save_figure(gallery(w, rec, sm, ps['names'], res=res, device=device), out/f'gallery_{d}.png')
     d0, k = latent_dims[0], min(probe_shapes, len(w))
     results['sensitivity'] = sensitivity(w, results[d0]['group_error'], points, range(k), res=res, device=device)
     if out: save_json(results['sensitivity'], out/'sensitivity.json')

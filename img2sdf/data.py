@@ -23,13 +23,13 @@ from .core import (
 from .geometry import SDFGrid, extract_mesh, normalize_mesh, Normalization
 
 # %% auto #0
-__all__ = ['MESH_EXTS', 'OTHER_3D_EXTS', 'PYBULLET_OOD', 'SDF_BACKENDS', 'SOURCES', 'DataConfig', 'ShapeRecord', 'unreadable',
+__all__ = ['MESH_EXTS', 'OTHER_3D_EXTS', 'PYBULLET_OOD', 'SOURCES', 'SDF_BACKENDS', 'DataConfig', 'ShapeRecord', 'unreadable',
            'pybullet_data_path', 'pybullet_source', 'folder_source', 'objaverse_source', 'make_test_meshes',
-           'make_mesh_families', 'make_objaverse_cache', 'ShapeError', 'load_mesh', 'make_watertight',
-           'sample_query_points', 'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key',
-           'shape_seed', 'shape_made', 'check_sdf_file', 'shape_done', 'prepare_shape', 'Source', 'register_source',
-           'default_root', 'records_for', 'add_source_args', 'write_manifest', 'check_data_root', 'note_data_changes',
-           'prepare', 'print_summary', 'ShapeDataset', 'bench_sdf', 'bench_sdf_cli']
+           'make_mesh_families', 'make_objaverse_cache', 'Source', 'register_source', 'own_prepare', 'default_root',
+           'records_for', 'add_source_args', 'ShapeError', 'load_mesh', 'make_watertight', 'sample_query_points',
+           'ensure_gl_platform', 'sdf_fast', 'sdf_mesh_to_sdf', 'sdf_agreement', 'shape_key', 'shape_seed',
+           'shape_made', 'check_sdf_file', 'shape_done', 'prepare_shape', 'write_manifest', 'check_data_root',
+           'note_data_changes', 'prepare', 'print_summary', 'ShapeDataset', 'bench_sdf', 'bench_sdf_cli']
 
 # %% ../nbs/02_data.ipynb #3a8634f3
 @dataclass
@@ -188,6 +188,58 @@ def make_objaverse_cache(base, objects: dict) -> Path:
         with gzip.open(base/name, 'wt') as f: json.dump(obj, f)
     return base
 
+# %% ../nbs/02_data.ipynb #935778ac
+@dataclass(frozen=True)
+class Source:
+    """A named source of shapes: `records(split, path, csv, categories, per_category, limit)` lists them, and `prepare`
+    (with `_prepare_files`' arguments and summary) prepares them where they are not mesh files."""
+    records: Callable
+    prepare: Callable | None = None
+
+SOURCES: dict[str, Source] = {}
+
+def register_source(name: str, records: Callable, prepare: Callable | None = None):
+    "Add a source under `name`: the pipeline and `img2sdf_prepare` find it by that name, `prepare` by its records."
+    SOURCES[name] = Source(records, prepare)
+
+def own_prepare(rec: ShapeRecord) -> Callable | None:
+    "The `prepare` of the source of `rec` where that source prepares its own records (None for a mesh file's)."
+    return SOURCES[rec.source].prepare if rec.source in SOURCES else None
+
+def _folder_records(split, path, csv, categories, per_category, limit):
+    if not path: raise ConfigError("--source folder needs --path")
+    return folder_source(path, csv)
+
+register_source('pybullet', lambda split, path, csv, categories, per_category, limit: pybullet_source(split, path))
+register_source('folder', _folder_records)
+register_source('objaverse', lambda split, path, csv, categories, per_category, limit:
+                objaverse_source(categories, per_category, limit, path))
+
+def default_root(source: str, split: str = 'train', home=None) -> Path:
+    "Where `img2sdf_prepare` writes a source by default."
+    return data_home(home)/(f'{source}-{split}' if source in ('pybullet', 'procedural') else source)
+
+def records_for(source: str, split: str = 'train', path=None, csv=None, categories=None, per_category=None,
+                limit=None) -> list[ShapeRecord]:
+    "The records of the registered source `source`, each marked with its name."
+    if source not in SOURCES: raise ConfigError(f"unknown source {source!r}; choose one of {sorted(SOURCES)}")
+    recs = SOURCES[source].records(split, path, csv, categories, per_category, limit)
+    return [dataclasses.replace(r, source=source) for r in (recs[:limit] if limit else recs)]
+
+def add_source_args(ap: argparse.ArgumentParser):
+    "The command-line options that pick a source (shared by the data commands)."
+    ap.add_argument('--source', default='pybullet', help='pybullet, folder, objaverse or procedural')
+    ap.add_argument('--split', default='train', choices=['train', 'ood', 'all'], help='pybullet: which objects')
+    ap.add_argument('--path', help='folder of meshes, a pybullet_data folder, or the Objaverse cache')
+    ap.add_argument('--csv', help='folder source: CSV with path,category')
+    ap.add_argument('--categories', nargs='*', help='Objaverse LVIS categories, or procedural ones')
+    ap.add_argument('--per_category', type=int, help='shapes per category (procedural: default 100)')
+    ap.add_argument('--limit', type=int, help='first N shapes only')
+    ap.add_argument('--out', help='output folder (default: <data home>/<source>-<split>)')
+    ap.add_argument('--preset', default='paper')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    return ap
+
 # %% ../nbs/02_data.ipynb #73032b10
 class ShapeError(Exception):
     "A shape failed a pipeline stage; `stage` and the message go into the manifest."
@@ -286,8 +338,9 @@ def shape_seed(seed: int, uid: str) -> int:
     return seed + zlib.crc32(uid.encode())
 
 def shape_made(rec: ShapeRecord, cfg: DataConfig) -> dict:
-    "The `made_record` of a prepared shape: the data settings, its uid, and its source file's contents (or program)."
-    source = rec.path if rec.path.startswith('procedural:') else file_digest(rec.path)
+    """The `made_record` of a prepared shape: the data settings, its uid, and its mesh file's contents (a source that
+    prepares its own records, such as the procedural one, names each one fully by its path)."""
+    source = rec.path if own_prepare(rec) else file_digest(rec.path)
     return made_record(cfg.made_settings(), uid=rec.uid, source=source)
 
 def check_sdf_file(path, n_points: int = None):
@@ -346,54 +399,6 @@ def prepare_shape(rec: ShapeRecord, root, cfg: DataConfig = None) -> dict:
         stage, msg = (e.stage, str(e)) if isinstance(e, ShapeError) else ('internal', f"{type(e).__name__}: {e}")
         save_json(dict(uid=rec.uid, stage=stage, error=msg, traceback=traceback.format_exc(limit=3)), d/'error.json')
         return dict(uid=rec.uid, status='failed', stage=stage, error=msg)
-
-# %% ../nbs/02_data.ipynb #935778ac
-@dataclass(frozen=True)
-class Source:
-    """A named source of shapes: `records(split, path, csv, categories, per_category, limit)` lists them, and `prepare`
-    (with `_prepare_files`' arguments and summary) prepares them where they are not mesh files."""
-    records: Callable
-    prepare: Callable | None = None
-
-SOURCES: dict[str, Source] = {}
-
-def register_source(name: str, records: Callable, prepare: Callable | None = None):
-    "Add a source under `name`: the pipeline and `img2sdf_prepare` find it by that name, `prepare` by its records."
-    SOURCES[name] = Source(records, prepare)
-
-def _folder_records(split, path, csv, categories, per_category, limit):
-    if not path: raise ConfigError("--source folder needs --path")
-    return folder_source(path, csv)
-
-register_source('pybullet', lambda split, path, csv, categories, per_category, limit: pybullet_source(split, path))
-register_source('folder', _folder_records)
-register_source('objaverse', lambda split, path, csv, categories, per_category, limit:
-                objaverse_source(categories, per_category, limit, path))
-
-def default_root(source: str, split: str = 'train', home=None) -> Path:
-    "Where `img2sdf_prepare` writes a source by default."
-    return data_home(home)/(f'{source}-{split}' if source in ('pybullet', 'procedural') else source)
-
-def records_for(source: str, split: str = 'train', path=None, csv=None, categories=None, per_category=None,
-                limit=None) -> list[ShapeRecord]:
-    "The records of the registered source `source`, each marked with its name."
-    if source not in SOURCES: raise ConfigError(f"unknown source {source!r}; choose one of {sorted(SOURCES)}")
-    recs = SOURCES[source].records(split, path, csv, categories, per_category, limit)
-    return [dataclasses.replace(r, source=source) for r in (recs[:limit] if limit else recs)]
-
-def add_source_args(ap: argparse.ArgumentParser):
-    "The command-line options that pick a source (shared by the data commands)."
-    ap.add_argument('--source', default='pybullet', help='pybullet, folder, objaverse or procedural')
-    ap.add_argument('--split', default='train', choices=['train', 'ood', 'all'], help='pybullet: which objects')
-    ap.add_argument('--path', help='folder of meshes, a pybullet_data folder, or the Objaverse cache')
-    ap.add_argument('--csv', help='folder source: CSV with path,category')
-    ap.add_argument('--categories', nargs='*', help='Objaverse LVIS categories, or procedural ones')
-    ap.add_argument('--per_category', type=int, help='shapes per category (procedural: default 100)')
-    ap.add_argument('--limit', type=int, help='first N shapes only')
-    ap.add_argument('--out', help='output folder (default: <data home>/<source>-<split>)')
-    ap.add_argument('--preset', default='paper')
-    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
-    return ap
 
 # %% ../nbs/02_data.ipynb #b95232fc
 def _link(src: Path, dst: Path):
@@ -455,9 +460,8 @@ def prepare(records: list[ShapeRecord], root, cfg: DataConfig = None, workers: i
     cfg, root = cfg or DataConfig(), make_folder(root)
     note_data_changes(root, cfg)
     cfg.save(root/'data_config.json')
-    by = lambda r: SOURCES[r.source].prepare if r.source in SOURCES and SOURCES[r.source].prepare else _prepare_files
     groups = {}
-    for r in records: groups.setdefault(by(r), []).append(r)
+    for r in records: groups.setdefault(own_prepare(r) or _prepare_files, []).append(r)
     parts = [prep(recs, root, cfg, workers) for prep, recs in groups.items()]
     counts = {s: sum(p['counts'].get(s, 0) for p in parts) for s in ('done', 'skipped', 'failed', 'unreadable')}
     unread, ok = sum((p['unreadable'] for p in parts), []), sum((p['ok'] for p in parts), [])

@@ -21,8 +21,8 @@ __all__ = ['CHECKPOINT', 'RESTART_FREE_S', 'UsageError', 'ConfigError', 'Missing
            'load_checkpoint', 'Config', 'digest', 'sampled', 'file_digest', 'made_record', 'made_changes',
            'StageChanged', 'set_aside', 'start_again', 'folder_lock', 'ArgumentParser', 'console_script', 'cli_error',
            'refuse_overwrite', 'data_home', 'seed_everything', 'default_device', 'amp_autocast', 'rank_world',
-           'rank0_decides', 'init_distributed', 'all_finite', 'diverged', 'resume_state', 'lr_factor', 'lr_schedule',
-           'LogProgress', 'progress', 'bench']
+           'rank0_decides', 'init_distributed', 'all_finite', 'diverged', 'resume_state', 'restore_training',
+           'lr_factor', 'lr_schedule', 'LogProgress', 'progress', 'bench']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -456,6 +456,16 @@ def resume_state(out, made: dict, what: str, resume: bool = True, restart: bool 
     if rank_world()[0] == 0: changed = start_again(out, st.get('made'), made, what, st.get('elapsed', 0.0), restart)
     else: changed = bool(made_changes(st.get('made'), made))
     return None if changed else st
+
+# %% ../nbs/00_core.ipynb #d245b896
+def restore_training(st: dict, model, opt, sched=None, gen=None) -> bool:
+    """Load checkpoint state `st` into `model` and `opt` (and `sched`, `gen` where given); whether every restored weight
+    is finite."""
+    model.load_state_dict(st['model'])
+    opt.load_state_dict(st['opt'])
+    if sched is not None: sched.load_state_dict(st['sched'])
+    if gen is not None: gen.set_state(st['gen'])
+    return all_finite(model)
 
 # %% ../nbs/00_core.ipynb #71d38c5d
 def lr_factor(step: int, total: int, warmup: int = 0, cosine: bool = True) -> float:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -17,17 +18,18 @@ from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
     save_json, save_npz, progress, data_home, bench, MissingError, ArgumentParser, console_script,
     all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, made_record,
-    resume_state, sampled, folder_lock, lr_schedule, save_figure)
+    resume_state, restore_training, sampled, folder_lock, lr_schedule, save_figure)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
 from .data import ShapeDataset, default_root
 from .distributed import shard_ids, gather_rows, global_state, local_state
 
 # %% auto #0
-__all__ = ['STALL_EVALS', 'DeepSDFConfig', 'DeepSDF', 'SDFSamples', 'shape_labels', 'label_uid', 'load_samples',
-           'analytic_samples', 'meets_target', 'stalled', 'per_shape_l1', 'deepsdf_made', 'train_deepsdf',
-           'latent_stats', 'deepsdf_report', 'print_report', 'decode_mesh', 'reconstruction_figure', 'showcase_ids',
-           'fit_latents', 'fit_latent', 'load_deepsdf', 'finish_run', 'default_run', 'train_deepsdf_cli',
-           'bench_deepsdf', 'bench_deepsdf_cli']
+__all__ = ['STALL_EVALS', 'STUDY_PILOTS', 'STUDY_DEEPSDF', 'PHASE11_ROWS', 'DeepSDFConfig', 'DeepSDF', 'SDFSamples',
+           'shape_labels', 'label_uid', 'load_samples', 'analytic_samples', 'meets_target', 'stalled', 'per_shape_l1',
+           'deepsdf_made', 'train_deepsdf', 'latent_stats', 'deepsdf_report', 'print_report', 'phase11_column',
+           'phase11_table', 'pilots_table', 'decode_mesh', 'reconstruction_figure', 'showcase_ids', 'fit_latents',
+           'fit_latent', 'load_deepsdf', 'finish_run', 'default_run', 'train_deepsdf_cli', 'bench_deepsdf',
+           'bench_deepsdf_cli']
 
 # %% ../nbs/08_deepsdf.ipynb #0bc9a572
 _GPU = dict(shapes_per_step=32, points_per_shape=8192, lr_decoder=2e-3, lr_latent=4e-3, lr_schedule='cosine',
@@ -156,6 +158,7 @@ def stalled(evals: list, n: int = STALL_EVALS) -> bool:
     "Whether the last `n` evaluations are equal to the last digit: no gradient reaches the decoder (a dead start)."
     return len(evals) >= n and len({(e['mean'], e['max']) for e in evals[-n:]}) == 1
 
+# %% ../nbs/08_deepsdf.ipynb #1e319579
 @torch.no_grad()
 def per_shape_l1(model: DeepSDF, samples: SDFSamples, n_points: int = 16384, clamp: float = 0.1, seed: int = 1,
                  chunk_points: int = 2**20) -> torch.Tensor:
@@ -169,6 +172,7 @@ def per_shape_l1(model: DeepSDF, samples: SDFSamples, n_points: int = 16384, cla
         out.append(clamped_l1(pred, samples.sdf[ids][:, idx], clamp).mean(1))
     return torch.cat(out).float().cpu()
 
+# %% ../nbs/08_deepsdf.ipynb #e15acf29
 def _state(model, opt, sched, g, epoch, step, log, cfg, names, elapsed, made):
     return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), gen=g.get_state(),
                 epoch=epoch, step=step, log=log, config=cfg.to_dict(), names=names, elapsed=elapsed, made=made)
@@ -181,6 +185,7 @@ def deepsdf_made(cfg: DeepSDFConfig, samples: SDFSamples, names: list) -> dict:
     n = len(names)
     return made_record(cfg.made_settings(), shapes=names, samples=sampled(samples.points[:n], samples.sdf[:n]))
 
+# %% ../nbs/08_deepsdf.ipynb #b07036c1
 def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
     "Model, optimiser (two learning rates, fused on CUDA), schedule and the run's random generator (one per rank)."
     seed_everything(cfg.seed)
@@ -211,6 +216,7 @@ def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
         return loss.detach()
     return step
 
+# %% ../nbs/08_deepsdf.ipynb #525a4bce
 def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, device=None, resume: bool = True,
                   stop_after: int = 0, quiet: bool = False, ids: list = None, names: list = None,
                   restart: bool = False) -> tuple[DeepSDF, dict]:
@@ -233,15 +239,12 @@ def train_deepsdf(samples: SDFSamples, cfg: DeepSDFConfig = None, out=None, devi
     ckpt, made = Path(out)/CHECKPOINT if out else None, deepsdf_made(cfg, samples, names)
     st = resume_state(out, made, 'DeepSDF', resume, restart)
     if st:
-        ms, os_ = (st['model'], st['opt']) if world == 1 else local_state(st['model'], st['opt'], ids, device)
-        model.load_state_dict(ms)
-        opt.load_state_dict(os_)
-        sched.load_state_dict(st['sched'])
-        if world == 1: g.set_state(st['gen'])
+        if world > 1: st = st | dict(zip(('model', 'opt'), local_state(st['model'], st['opt'], ids, device)))
+        intact = restore_training(st, model, opt, sched, g if world == 1 else None)
         epoch, step, log, elapsed = st['epoch'], st['step'], st['log'], st['elapsed']
         finished = log.get('status') == 'reached target'
         if finished and meets_target(cfg, log['eval'][-1]['mean'], log['eval'][-1]['max']): return model, log
-        if not all_finite(model): return model, diverged(log, epoch, step, 'a non-finite weight in the checkpoint')
+        if not intact: return model, diverged(log, epoch, step, 'a non-finite weight in the checkpoint')
     if out and rank == 0: cfg.save(Path(out)/'config.json')
     decoder = None if world == 1 else torch.nn.parallel.DistributedDataParallel(
         model.decoder, device_ids=[device] if device.type == 'cuda' else None)
@@ -322,6 +325,50 @@ def print_report(r: dict):
     print(f"  final SDF L1 mean {r['sdf_l1_mean']:.5f}  max {r['sdf_l1_max']:.5f}  (median {r['sdf_l1_median']:.5f})")
     print(f"  latent pairwise cos {r['latent_pairwise_cos']:.3f}  mean ||z|| {r['latent_norm_mean']:.3f}")
     print("  worst: " + ", ".join(f"{n.split()[0]} {v:.4f}" for n, v in r['worst']))
+
+# %% ../nbs/08_deepsdf.ipynb #b91e2807
+STUDY_PILOTS = {'pilot_small': dict(n_shapes=20, sdf_l1_mean=0.00613, sdf_l1_max=0.01069, latent_cos=-0.04,
+                                    train='~1 min'),
+                'pilot': dict(n_shapes=20, sdf_l1_mean=0.00051, sdf_l1_max=0.00090, latent_cos=-0.04, latent_norm=0.71,
+                              train='~13 min')}
+STUDY_DEEPSDF = dict(n_shapes=976, sdf_l1_mean=0.00212, sdf_l1_max=0.00593, latent_cos=0.12, latent_norm=2.90,
+                     epochs=1500, train='~140 min')      # section 6.5
+PHASE11_ROWS = {'n_shapes': ('shapes', '{}'), 'sdf_l1_mean': ('final SDF L1 mean', '{:.5f}'),
+                'sdf_l1_max': ('final SDF L1 max', '{:.5f}'), 'latent_cos': ('latent pairwise cos', '{:.3f}'),
+                'latent_norm': ('latent ||z|| mean', '{:.3f}'), 'chamfer_median': ('Chamfer-L1 median', '{:.5f}'),
+                'fscore_median': ('F-score@1% median', '{:.3f}'), 'epochs': ('epochs', '{}'),
+                'train': ('training time', '{:.1f} s'), 'status': ('status', '{}')}
+_SAME = dict(latent_pairwise_cos='latent_cos', latent_norm_mean='latent_norm', train_s='train', seconds='train',
+             mean='sdf_l1_mean', max='sdf_l1_max', epoch='epochs', n='n_shapes')
+
+def phase11_column(r: dict) -> dict:
+    """A Phase 11 result (a `deepsdf_report`, an evaluation of the log, a pilot run of `tools/deepsdf_pilots.py`, or the
+    study's figures) under the table's keys; a pilot's shapes give the median Chamfer-L1 and F-score."""
+    c = {_SAME.get(k, k): v for k, v in r.items()}
+    if r.get('shapes'):
+        shapes = pd.DataFrame(r['shapes'])
+        c |= dict(chamfer_median=shapes.chamfer_l1.median(), fscore_median=shapes.fscore.median())
+    return c
+
+def phase11_table(runs: dict) -> pd.DataFrame:
+    "The study's Phase 11 table with a column for each of `runs` (name: result); rows no run has are left out."
+    cols = {name: phase11_column(r) for name, r in runs.items()}
+    show = lambda v, f: v if isinstance(v, str) else f.format(v)
+    rows = {label: {n: show(c[k], f) if c.get(k) is not None else '' for n, c in cols.items()}
+            for k, (label, f) in PHASE11_ROWS.items() if any(c.get(k) is not None for c in cols.values())}
+    return pd.DataFrame(rows).T
+
+def pilots_table(files: dict) -> pd.DataFrame:
+    """The study's two pilots beside result files of `tools/deepsdf_pilots.py` (`files`: data name -> the file's dict):
+    the study's small pilot and each file's, then the same for the big one; a stalled run is followed by its rerun with
+    `clamp_grad=through`."""
+    runs = {}
+    for preset, arch in (('pilot_small', '256×4, 800 ep'), ('pilot', '512×8, 4000 ep')):
+        runs[f'study, {arch}'] = STUDY_PILOTS[preset]
+        for name, res in files.items():
+            runs |= {f"{name}, {arch}": res[preset]} | ({f"{name}, {arch}, through": res[f'{preset}_through']}
+                                                        if f'{preset}_through' in res else {})
+    return phase11_table(runs)
 
 # %% ../nbs/08_deepsdf.ipynb #38e21517
 @torch.no_grad()
@@ -439,7 +486,7 @@ def train_deepsdf_cli(argv=None):
           f"run {out}")
     with folder_lock(out): model, log = train_deepsdf(samples, cfg, out, dev, resume=not a.fresh, restart=a.restart)
     print(f"status: {log['status']}; training time {log['train'][-1]['time']:.1f} s"
-          + (f"; study quality reached at {log['time_to_quality']:.1f} s" if 'time_to_quality' in log else ''))
+          + (f"; target reached at {log['time_to_quality']:.1f} s" if 'time_to_quality' in log else ''))
     if log['status'] != 'paused':
         r = finish_run(model, samples, out)
         print_report(r)

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pose_embedding', 'cosine_alpha_bar', 'Diffusion', 'timestep_embedding', 'DiTBlock', 'DiT']
+__all__ = ['ADALN', 'pose_embedding', 'cosine_alpha_bar', 'Diffusion', 'timestep_embedding', 'zero_linear', 'DiTBlock', 'DiT']
 
 # %% ../nbs/04_diffusion.ipynb #aaf26208
 def pose_embedding(poses, dim: int = 64, max_period: float = 100.0) -> torch.Tensor:
@@ -88,22 +88,35 @@ def timestep_embedding(t, dim: int = 256, max_period: float = 10000.0) -> torch.
 
 def _modulate(x, shift, scale): return x * (1 + scale[:, None]) + shift[:, None]
 
+def zero_linear(d: int, n: int) -> nn.Sequential:
+    "SiLU then a zero-initialised `Linear(d, n)`: adaLN-Zero's modulation, which starts every block as the identity."
+    m = nn.Sequential(nn.SiLU(), nn.Linear(d, n))
+    nn.init.zeros_(m[1].weight)
+    nn.init.zeros_(m[1].bias)
+    return m
+
+ADALN = ('block', 'single')
+
 class DiTBlock(nn.Module):
     "AdaLN-Zero block: self-attention, cross-attention to view tokens, feed-forward; each modulated and gated by `c`."
-    def __init__(self, d: int, heads: int, mlp_ratio: float = 4.0):
+    def __init__(self, d: int, heads: int, mlp_ratio: float = 4.0, adaln: str = 'block'):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d, elementwise_affine=False, eps=1e-6) for _ in range(3))
         self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
         self.cross = nn.MultiheadAttention(d, heads, batch_first=True)
         h = int(d * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(d, h), nn.GELU(approximate='tanh'), nn.Linear(h, d))
-        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(d, 9 * d))
-        nn.init.zeros_(self.ada[1].weight)
-        nn.init.zeros_(self.ada[1].bias)
+        if adaln == 'single': self.ada_offset = nn.Parameter(torch.zeros(9 * d))   # added to the shared modulation
+        else: self.ada = zero_linear(d, 9 * d)
+
+    def modulation(self, c):
+        "The nine shift, scale and gate vectors (B, 9d): from `c` (B, d), or shared ones `c` (B, 9d) plus this block's."
+        return c + self.ada_offset if hasattr(self, 'ada_offset') else self.ada(c)
 
     def forward(self, x, c, views, pad_mask=None):
-        "`x` (B, N, d) target tokens, `c` (B, d) conditioning, `views` (B, K, d), `pad_mask` (B, K) True where padded."
-        s1, b1, g1, s2, b2, g2, s3, b3, g3 = self.ada(c).chunk(9, -1)
+        """`x` (B, N, d) target tokens, `c` (B, d) conditioning (adaLN-single: the shared modulation, (B, 9d)), `views`
+        (B, K, d), `pad_mask` (B, K) True where padded."""
+        s1, b1, g1, s2, b2, g2, s3, b3, g3 = self.modulation(c).chunk(9, -1)
         h = _modulate(self.norm1(x), s1, b1)
         x = x + g1[:, None] * self.attn(h, h, h, need_weights=False)[0]
         h = _modulate(self.norm2(x), s2, b2)
@@ -114,8 +127,10 @@ class DiTBlock(nn.Module):
 class DiT(nn.Module):
     "Diffusion transformer over `n_tokens` target tokens with cross-attention to a variable number of view tokens."
     def __init__(self, token_dim: int, n_tokens: int, feat_dim: int, d_model: int = 384, depth: int = 4, heads: int = 6,
-                 mlp_ratio: float = 4.0, pose_dim: int = 64, cfg_dropout: float = 0.0, pose_dropout: float = 0.0):
+                 mlp_ratio: float = 4.0, pose_dim: int = 64, cfg_dropout: float = 0.0, pose_dropout: float = 0.0,
+                 adaln: str = 'block'):
         super().__init__()
+        if adaln not in ADALN: raise ValueError(f"adaln must be one of {ADALN}, not {adaln!r}")
         self.pose_dim, self.cfg_dropout, self.pose_dropout = pose_dim, cfg_dropout, pose_dropout
         self.inp = nn.Linear(token_dim, d_model)
         self.pos = nn.Parameter(torch.zeros(1, n_tokens, d_model))
@@ -124,13 +139,13 @@ class DiT(nn.Module):
         self.view = nn.Linear(feat_dim + pose_dim, d_model)
         self.null_view = nn.Parameter(torch.zeros(1, 1, d_model))
         nn.init.normal_(self.null_view, std=0.02)
-        self.blocks = nn.ModuleList(DiTBlock(d_model, heads, mlp_ratio) for _ in range(depth))
+        self.blocks = nn.ModuleList(DiTBlock(d_model, heads, mlp_ratio, adaln) for _ in range(depth))
+        self.ada_shared = zero_linear(d_model, 9 * d_model) if adaln == 'single' else None   # adaLN-single
         self.norm = nn.LayerNorm(d_model, elementwise_affine=False, eps=1e-6)
-        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(d_model, 2 * d_model))
+        self.ada = zero_linear(d_model, 2 * d_model)
         self.out = nn.Linear(d_model, token_dim)
-        for m in (self.ada[1], self.out):
-            nn.init.zeros_(m.weight)
-            nn.init.zeros_(m.bias)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def view_tokens(self, feats, poses, pad_mask=None, drop_cond=None, drop_pose=None):
         "Tokens (B, K, d) and padding mask of views `feats` (B, K, F) at `poses` (B, K, 2); dropped: the null token."
@@ -155,8 +170,8 @@ class DiT(nn.Module):
         if self.training and self.pose_dropout > 0: drop_pose = torch.rand(B, device=x.device) < self.pose_dropout
         views, pad = self.view_tokens(feats, poses, pad_mask, drop_cond, drop_pose)
         c = self.t_embed(timestep_embedding(t))
-        h = self.inp(x) + self.pos
-        for blk in self.blocks: h = blk(h, c, views, pad)
+        h, cb = self.inp(x) + self.pos, c if self.ada_shared is None else self.ada_shared(c)
+        for blk in self.blocks: h = blk(h, cb, views, pad)
         shift, scale = self.ada(c).chunk(2, -1)
         return self.out(_modulate(self.norm(h), shift, scale))
 

@@ -16,11 +16,11 @@ from PIL import Image
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
-    atomic_write, data_home, UsageError, MissingError, ArgumentParser, console_script, refuse_overwrite, all_finite,
-    diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder, made_record, resume_state,
-    digest, folder_lock, lr_factor, save_figure)
+    atomic_write, data_home, UsageError, MissingError, ArgumentParser, console_script, refuse_overwrite,
+    all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder,
+    made_record, resume_state, restore_training, digest, folder_lock, lr_factor, save_figure)
 from .geometry import n_params
-from .diffusion import Diffusion, DiT
+from .diffusion import Diffusion, DiT, ADALN
 from .views import (load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig,
     features_file)
 from .deepsdf import load_deepsdf, decode_mesh, default_run, label_uid
@@ -36,6 +36,8 @@ __all__ = ['MESH_OUT', 'MODEL_INFO', 'LatentDiTConfig', 'LatentData', 'paired_fe
            'model_card', 'export_model', 'export_cli', 'bench_latent_dit', 'bench_latent_dit_cli']
 
 # %% ../nbs/09_latent_dit.ipynb #e4fe3662
+_PAPER = dict(mlp_ratio=3.0, adaln='single')      # the study's ~10M parameters (see above)
+
 @dataclass
 class LatentDiTConfig(Config):
     "Phase 12: the latent DiT and its training (study section 7.2)."
@@ -43,6 +45,7 @@ class LatentDiTConfig(Config):
     depth: int = 4
     heads: int = 6
     mlp_ratio: float = 4.0
+    adaln: str = 'block'            # 'block': each layer's own modulation; 'single': one shared (PixArt-alpha)
     n_tokens: int = 1               # the target vector, zero-padded, as this many tokens
     T: int = 500
     prediction: str = 'x0'
@@ -65,7 +68,9 @@ class LatentDiTConfig(Config):
     checkpoint_every: int = 5000
     seed: int = 0
     operational = ('log_every', 'checkpoint_every', 'graph')    # how a run goes, not the steps it takes
-    presets = {'paper': {}, 'pilot': dict(n_shapes=20),
+    choices = dict(adaln=ADALN, prediction=('x0', 'eps'))
+    presets = {'paper': _PAPER, 'pilot': _PAPER | dict(n_shapes=20),
+               'paper_adaln_block': {},     # the block of the weight DiT (15.7M): the committed `paper` recall runs
                # K = 1 recall at full scale needs single views: half the samples have one, 43x the study's samples
                'gpu': dict(amp='bf16', graph=True, batch=256, steps=80_000, p_single=0.5),
                'gpu_uniform': dict(amp='bf16', graph=True, batch=256, steps=30_000),   # the study's K, 16x its samples
@@ -125,7 +130,7 @@ def sample_views(data: LatentData, ids, k_min: int, k_max: int, generator=None, 
 def make_dit(cfg: LatentDiTConfig, feat_dim: int, latent_dim: int = 64) -> DiT:
     "The DiT of `cfg` for targets of `latent_dim` (as `cfg.n_tokens` tokens) and features of `feat_dim`."
     return DiT(math.ceil(latent_dim / cfg.n_tokens), cfg.n_tokens, feat_dim, cfg.d_model, cfg.depth, cfg.heads,
-               cfg.mlp_ratio, cfg_dropout=cfg.cfg_dropout, pose_dropout=cfg.pose_dropout)
+               cfg.mlp_ratio, cfg_dropout=cfg.cfg_dropout, pose_dropout=cfg.pose_dropout, adaln=cfg.adaln)
 
 def to_tokens(x, n_tokens: int):
     "(B, D) -> (B, n_tokens, ceil(D / n_tokens)), zero-padded at the end."
@@ -172,12 +177,10 @@ def train_latent_dit(data: LatentData, cfg: LatentDiTConfig = None, out=None, de
     ckpt = Path(out)/CHECKPOINT if out else None
     st = resume_state(out, made, 'the latent DiT', resume, restart)
     if st:
-        model.load_state_dict(st['model'])
-        opt.load_state_dict(st['opt'])
-        g.set_state(st['gen'])
+        intact = restore_training(st, model, opt, gen=g)
         step, log, ema = st['step'], st['log'], st['ema']
         t0 -= st['elapsed']
-        if not all_finite(model): return model.eval(), diverged(log, 0, step, 'a non-finite weight in the checkpoint')
+        if not intact: return model.eval(), diverged(log, 0, step, 'a non-finite weight in the checkpoint')
         if use_graph:    # the optimiser of an eager run, made capturable
             for gr in opt.param_groups:
                 gr.update(capturable=True, lr=torch.as_tensor(gr['lr'], dtype=torch.float32, device=device))

@@ -4,14 +4,16 @@
 
 # %% ../nbs/10_ood_eval.ipynb #be91a2f9
 from __future__ import annotations
-import os, csv, time
+import os, time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError, UsageError,
@@ -24,8 +26,8 @@ from .latent_dit import load_latent_dit, latent_data, paired_features, sample_la
 
 # %% auto #0
 __all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluator',
-           'summarize', 'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure',
-           'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'read_rows',
+           'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'summarize',
+           'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure', 'read_rows',
            'against_retrieval', 'compare_runs', 'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure',
            'evaluate_cli', 'evaluate_sets', 'bench_evaluate', 'setting', 'bench_evaluate_cli']
 
@@ -72,7 +74,7 @@ class EvalConfig(Config):
 METRICS = ('chamfer_l1', 'fscore', 'normal_consistency', 'iou')
 
 
-# %% ../nbs/10_ood_eval.ipynb #cf7c0092
+# %% ../nbs/10_ood_eval.ipynb #653fc1a1
 class Evaluator:
     "A trained DeepSDF + latent DiT pair, the training set's latents, features and meshes: scores test shapes."
     def __init__(self, deepsdf_run, dit_run, train_ds: ShapeDataset, train_features=None, cfg: EvalConfig = None,
@@ -100,120 +102,102 @@ class Evaluator:
         "The `k` views of test shape `i` (of `n`): the first of its seeded order, the same for every method and figure."
         return torch.as_tensor(np.random.default_rng([self.cfg.seed, i]).permutation(n)[:k])
 
-    def predict_many(self, feats, poses, views) -> list[tuple]:
-        """`predict` for many (shape, K) at once: views `views[b]` (K_b,) of `feats[b]` (V, F), padded to the largest
-        K; each row as it would be alone."""
-        K = max(len(v) for v in views)
-        idx = [torch.cat([v, v[:1].expand(K - len(v))]) for v in views]
-        f, p = torch.stack([fe[ix] for fe, ix in zip(feats, idx)]), torch.stack([poses[ix] for ix in idx])
-        pad = torch.stack([torch.arange(K) >= len(v) for v in views])
-        z = sample_latents(self.dit, self.data, f, p, pad, self.dit_cfg, self.cfg.seed, same_noise=True).cpu()
-        return [(zi, rank_latent(zi, self.data.latents, self.data.names)) for zi in z]
-
-    def predict(self, feats, poses, v):
-        "The model's latent from views `v` of `feats` (V, F) at `poses` (V, 2), ranked among the training latents."
-        return self.predict_many([feats], poses, [v])[0]
-
-    def shape_latents(self, ds: ShapeDataset, ids, feats, poses) -> list[dict]:
-        """Per shape `ids` of `ds` with view features `feats` (N, V, F): the model's (latent, ranking) at each K and the
-        upper bound's (latent, L1), all shapes and every K at once."""
-        c, ids, out = self.cfg, list(ids), [{} for _ in ids]
-        feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
-        if 'model' in c.methods:
-            jobs = [(j, k) for j in range(len(ids)) for k in c.ks]
-            views = [self.views(ids[j], feats.shape[1], k) for j, k in jobs]
-            for (j, k), zr in zip(jobs, self.predict_many([feats[j] for j, _ in jobs], poses, views)): out[j][k] = zr
-        if 'upper_bound' in c.methods:
-            pts, sdf = zip(*(ds.sdf(i) for i in ids))
-            t = lambda a: torch.from_numpy(np.stack(a)).float()
-            fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, batch=c.upper_bound_points,
-                                           seed=c.seed)
-            same_size = len({len(x) for x in pts}) == 1      # all at once; shapes of other sizes one by one
-            fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
-            for o, (z, l1) in zip(out, fits): o['upper_bound'] = (z.reshape(-1).cpu(), float(l1))
-        return out
-
     def use(self, cfg: EvalConfig):
         "Evaluate with `cfg` from now on; the kept meshes were made at the old config's meshing, so they go."
         self.cfg, self._meshes = cfg, OrderedDict()
-
-    def decode(self, z):
-        """The mesh of latent `z` at the evaluation's resolution: every method's meshes are made alike. A latent that is
-        not finite has no mesh: a failed one, scored as such."""
-        if not all_finite(z): return NoSurface(float('nan'), float('nan'))
-        return decode_mesh(self.deepsdf, z, self.cfg.res, start_res=self.cfg.start_res or None)
-
-    def _kept(self, key, make):
-        "A mesh that is the same for every test shape (a training shape's, the mean latent's), made once."
-        if key not in self._meshes: self._meshes[key] = make()
-        self._meshes.move_to_end(key)
-        while len(self._meshes) > 256: self._meshes.popitem(last=False)
-        return self._meshes[key]
-
-    def answer(self, key, lat: dict):
-        "The mesh of answer `key`: ('model', K), ('train', name), ('decoded', name), ('mean',) or ('upper',)."
-        kind = key[0]
-        if kind == 'model': return self.decode(lat[key[1]][0])
-        if kind == 'upper': return self.decode(lat['upper_bound'][0])
-        if kind == 'train': return self._kept(key, lambda: self.train_ds.mesh(self.by_name[key[1]]))
-        if kind == 'decoded':
-            return self._kept(key, lambda: self.decode(self.data.latents[self.data.names.index(key[1])]))
-        return self._kept(key, lambda: self.decode(self.mean_latent))
-
-    def shape_answers(self, ds: ShapeDataset, i: int, feats, split: str, lat: dict) -> list[tuple[dict, tuple]]:
-        "Rows without metrics (one per method and K) for shape `i` of `ds`, each with the key of the mesh it answers."
-        c, base = self.cfg, dict(split=split, shape=ds.shapes[i]['name'], uid=ds.uid(i), category=ds.category(i),
-                                 seed=self.cfg.seed)
-        out = []
-        for k in c.ks:
-            if 'model' in c.methods:
-                z, r = lat[k]
-                out.append((dict(method='model', k=k, nearest=r['top'][0][0], cos_nearest=r['top'][0][1],
-                                 margin=r['margin']), ('model', k)))
-            n = self.data.names[self.retrieve(feats[self.views(i, len(feats), k)])]
-            if 'retrieval' in c.methods: out.append((dict(method='retrieval', k=k, nearest=n), ('train', n)))
-            if 'retrieval_decoded' in c.methods:
-                out.append((dict(method='retrieval_decoded', k=k, nearest=n), ('decoded', n)))
-        if 'mean_latent' in c.methods: out.append((dict(method='mean_latent', k=0), ('mean',)))
-        if 'upper_bound' in c.methods:
-            out.append((dict(method='upper_bound', k=0, sdf_l1=lat['upper_bound'][1]), ('upper',)))
-        return [(base | row, key) for row, key in out]
 
     def metric_settings(self) -> dict:
         "The keyword arguments of `mesh_metrics` that this evaluation scores with."
         c = self.cfg
         return dict(n=c.n_surface, tau=c.tau, exact=c.exact, n_iou=c.n_iou, near=c.near, seed=c.seed)
 
-    def score(self, answers, lat: dict, gt):
-        "Start scoring each distinct mesh of `answers` once against `gt`; `.get()` of the result gives the rows."
-        keys = list(dict.fromkeys(key for _, key in answers))
-        job = mesh_metrics_group_async([self.answer(key, lat) for key in keys], gt, self.cfg.workers,
-                                       **self.metric_settings())
-        return _Scored(answers, keys, job)
+# %% ../nbs/10_ood_eval.ipynb #0c7d5959
+@patch
+def predict_many(self: Evaluator, feats, poses, views) -> list[tuple]:
+    """`predict` for many (shape, K) at once: views `views[b]` (K_b,) of `feats[b]` (V, F), padded to the largest
+    K; each row as it would be alone."""
+    K = max(len(v) for v in views)
+    idx = [torch.cat([v, v[:1].expand(K - len(v))]) for v in views]
+    f, p = torch.stack([fe[ix] for fe, ix in zip(feats, idx)]), torch.stack([poses[ix] for ix in idx])
+    pad = torch.stack([torch.arange(K) >= len(v) for v in views])
+    z = sample_latents(self.dit, self.data, f, p, pad, self.dit_cfg, self.cfg.seed, same_noise=True).cpu()
+    return [(zi, rank_latent(zi, self.data.latents, self.data.names)) for zi in z]
 
-    def shape_rows(self, ds: ShapeDataset, i: int, feats, poses, split: str) -> list[dict]:
-        "Rows with metrics (one per method and K) for shape `i` of `ds`, features `feats` (V, F) at `poses` (V, 2)."
-        feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
-        lat = self.shape_latents(ds, [i], feats[None], poses)[0]
-        return self.score(self.shape_answers(ds, i, feats, split, lat), lat, ds.mesh(i)).get()
+@patch
+def predict(self: Evaluator, feats, poses, v):
+    "The model's latent from views `v` of `feats` (V, F) at `poses` (V, 2), ranked among the training latents."
+    return self.predict_many([feats], poses, [v])[0]
 
-    def evaluate(self, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2) -> list[dict]:
-        "Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`."
-        ids = list(range(len(ds))) if ids is None else list(ids)
-        if self.cfg.max_shapes: ids = ids[:self.cfg.max_shapes]
-        feats, poses, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
-        b = self.cfg.batch or (64 if self.device.type == 'cuda' else 1)
-        rows, pending, bar = [], [], progress(total=len(ids), desc=f'evaluate {split}')
-        for s in range(0, len(ids), b):              # latents a batch at a time, then meshes shape by shape:
-            lat = self.shape_latents(ds, ids[s:s + b], feats[s:s + b], poses)
-            for j, i in enumerate(ids[s:s + b]):     # `in_flight` shapes are scored while the next one's are meshed
-                pending.append(self.score(self.shape_answers(ds, i, feats[s + j], split, lat[j]), lat[j], ds.mesh(i)))
-                while len(pending) > in_flight: rows += pending.pop(0).get()
-                bar.update(1)
-        for p in pending: rows += p.get()
-        bar.close()
-        return rows
+# %% ../nbs/10_ood_eval.ipynb #fba5b129
+@patch
+def shape_latents(self: Evaluator, ds: ShapeDataset, ids, feats, poses) -> list[dict]:
+    """Per shape `ids` of `ds` with view features `feats` (N, V, F): the model's (latent, ranking) at each K and the
+    upper bound's (latent, L1), all shapes and every K at once."""
+    c, ids, out = self.cfg, list(ids), [{} for _ in ids]
+    feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
+    if 'model' in c.methods:
+        jobs = [(j, k) for j in range(len(ids)) for k in c.ks]
+        views = [self.views(ids[j], feats.shape[1], k) for j, k in jobs]
+        for (j, k), zr in zip(jobs, self.predict_many([feats[j] for j, _ in jobs], poses, views)): out[j][k] = zr
+    if 'upper_bound' in c.methods:
+        pts, sdf = zip(*(ds.sdf(i) for i in ids))
+        t = lambda a: torch.from_numpy(np.stack(a)).float()
+        fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, batch=c.upper_bound_points,
+                                       seed=c.seed)
+        same_size = len({len(x) for x in pts}) == 1      # all at once; shapes of other sizes one by one
+        fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
+        for o, (z, l1) in zip(out, fits): o['upper_bound'] = (z.reshape(-1).cpu(), float(l1))
+    return out
 
+# %% ../nbs/10_ood_eval.ipynb #58712f6f
+@patch
+def decode(self: Evaluator, z):
+    """The mesh of latent `z` at the evaluation's resolution: every method's meshes are made alike. A latent that is
+    not finite has no mesh: a failed one, scored as such."""
+    if not all_finite(z): return NoSurface(float('nan'), float('nan'))
+    return decode_mesh(self.deepsdf, z, self.cfg.res, start_res=self.cfg.start_res or None)
+
+@patch
+def _kept(self: Evaluator, key, make):
+    "A mesh that is the same for every test shape (a training shape's, the mean latent's), made once."
+    if key not in self._meshes: self._meshes[key] = make()
+    self._meshes.move_to_end(key)
+    while len(self._meshes) > 256: self._meshes.popitem(last=False)
+    return self._meshes[key]
+
+@patch
+def answer(self: Evaluator, key, lat: dict):
+    "The mesh of answer `key`: ('model', K), ('train', name), ('decoded', name), ('mean',) or ('upper',)."
+    kind = key[0]
+    if kind == 'model': return self.decode(lat[key[1]][0])
+    if kind == 'upper': return self.decode(lat['upper_bound'][0])
+    if kind == 'train': return self._kept(key, lambda: self.train_ds.mesh(self.by_name[key[1]]))
+    if kind == 'decoded':
+        return self._kept(key, lambda: self.decode(self.data.latents[self.data.names.index(key[1])]))
+    return self._kept(key, lambda: self.decode(self.mean_latent))
+
+# %% ../nbs/10_ood_eval.ipynb #9d798f1c
+@patch
+def shape_answers(self: Evaluator, ds: ShapeDataset, i: int, feats, split: str, lat: dict) -> list[tuple[dict, tuple]]:
+    "Rows without metrics (one per method and K) for shape `i` of `ds`, each with the key of the mesh it answers."
+    c, base = self.cfg, dict(split=split, shape=ds.shapes[i]['name'], uid=ds.uid(i), category=ds.category(i),
+                             seed=self.cfg.seed)
+    out = []
+    for k in c.ks:
+        if 'model' in c.methods:
+            z, r = lat[k]
+            out.append((dict(method='model', k=k, nearest=r['top'][0][0], cos_nearest=r['top'][0][1],
+                             margin=r['margin']), ('model', k)))
+        n = self.data.names[self.retrieve(feats[self.views(i, len(feats), k)])]
+        if 'retrieval' in c.methods: out.append((dict(method='retrieval', k=k, nearest=n), ('train', n)))
+        if 'retrieval_decoded' in c.methods:
+            out.append((dict(method='retrieval_decoded', k=k, nearest=n), ('decoded', n)))
+    if 'mean_latent' in c.methods: out.append((dict(method='mean_latent', k=0), ('mean',)))
+    if 'upper_bound' in c.methods:
+        out.append((dict(method='upper_bound', k=0, sdf_l1=lat['upper_bound'][1]), ('upper',)))
+    return [(base | row, key) for row, key in out]
+
+# %% ../nbs/10_ood_eval.ipynb #b0b0c2e5
 class _Scored:
     "Rows waiting for the metrics of the distinct meshes they answer with."
     def __init__(self, answers, keys, job): self.answers, self.keys, self.job = answers, keys, job
@@ -222,117 +206,39 @@ class _Scored:
         return [row | {m: float(by_key[key][m]) for m in METRICS} | dict(failed=int(by_key[key]['failed']))
                 for row, key in self.answers]
 
+@patch
+def score(self: Evaluator, answers, lat: dict, gt):
+    "Start scoring each distinct mesh of `answers` once against `gt`; `.get()` of the result gives the rows."
+    keys = list(dict.fromkeys(key for _, key in answers))
+    job = mesh_metrics_group_async([self.answer(key, lat) for key in keys], gt, self.cfg.workers,
+                                   **self.metric_settings())
+    return _Scored(answers, keys, job)
 
-# %% ../nbs/10_ood_eval.ipynb #282bd546
-def summarize(rows) -> list[dict]:
-    """Per (split, method, K): shapes scored, failed meshes, and mean and median of every metric over all of them (a
-    failed mesh scores 01_geometry's penalty); with several seeds, the means' spread over seeds (`*_sd`)."""
-    groups = {}
-    for r in rows: groups.setdefault((r['split'], r['method'], r['k']), []).append(r)
-    out = []
-    for (split, method, k), rs in groups.items():
-        seeds = sorted({r.get('seed', 0) for r in rs})
-        s = dict(split=split, method=method, k=k, n=len({r.get('shape', j) for j, r in enumerate(rs)}), rows=len(rs),
-                 seeds=len(seeds), failed=int(sum(r.get('failed', 0) for r in rs)))
-        for m in METRICS + ('cos_nearest', 'margin'):
-            v = np.array([r[m] for r in rs if m in r], float)
-            v = v[np.isfinite(v)]
-            if not len(v): continue
-            s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(np.median(v)), len(v)
-            if len(seeds) > 1:
-                per_seed = [np.nanmean([r[m] for r in rs if r.get('seed', 0) == sd and m in r]) for sd in seeds]
-                s[f'{m}_sd'] = float(np.std(per_seed, ddof=1))
-        out.append(s)
-    return out
+@patch
+def shape_rows(self: Evaluator, ds: ShapeDataset, i: int, feats, poses, split: str) -> list[dict]:
+    "Rows with metrics (one per method and K) for shape `i` of `ds`, features `feats` (V, F) at `poses` (V, 2)."
+    feats, poses = torch.as_tensor(feats).float(), torch.as_tensor(poses).float()
+    lat = self.shape_latents(ds, [i], feats[None], poses)[0]
+    return self.score(self.shape_answers(ds, i, feats, split, lat), lat, ds.mesh(i)).get()
 
-def summary_markdown(summary, title: str = '', floor: dict = None) -> str:
-    """The summary as a markdown table: means (medians in parentheses; ± the spread over seeds where there are
-    several), shapes scored and failed meshes; `floor`: the metric's score of a mesh against itself."""
-    head = ('| split | method | K | n | failed | Chamfer-L1 ↓ | F-score ↑ | normal consistency ↑ | IoU ↑ '
-            '| cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|---|\n')
-    def f(s, m, p):
-        if m + '_mean' not in s: return '-'
-        sd = f" ± {s[m + '_sd']:.{p}f}" if m + '_sd' in s else ''
-        k, rows = s.get(m + '_n', s['n']), s.get('rows', s['n'])
-        return f"{s[m + '_mean']:.{p}f}{sd} ({s[m + '_median']:.{p}f})" + (f" [{k} of {rows}]" if k < rows else '')
-    body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {s.get('failed', '-')} "
-                   f"| {f(s, 'chamfer_l1', 4)} | {f(s, 'fscore', 3)} | {f(s, 'normal_consistency', 3)} "
-                   f"| {f(s, 'iou', 3)} | {f(s, 'cos_nearest', 3)} |\n" for s in summary)
-    note = ''
-    if floor:
-        note = (f"\n\nThe metric's floor, a ground-truth mesh against itself: Chamfer-L1 {floor['chamfer_l1']:.4f}, "
-                f"F-score {floor['fscore']:.3f}. Distances in the unit cube, F-score at τ = {floor['tau']}.")
-    return (f"{title}\n\n" if title else '') + head + body + note
-
-def write_results(rows, out, meta: dict = None) -> list[dict]:
-    "`per_shape.csv`, `summary.md` and `summary.json` in `out`, each written whole or not at all; returns the summary."
-    out, s, meta = make_folder(out), summarize(rows), meta or {}
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    with atomic_write(out/'per_shape.csv', 'w') as f:
-        w = csv.DictWriter(f, keys)
-        w.writeheader()
-        w.writerows(rows)
-    md = summary_markdown(s, meta.get('title', ''), meta.get('floor'))
-    vs = comparisons(rows)
-    if vs: md += '\n\n' + comparisons_markdown(vs)
-    with atomic_write(out/'summary.md', 'w') as f: f.write(md + '\n')
-    save_json(dict(meta=meta, summary=s, comparisons=vs), out/'summary.json')
-    return s
-
-
-# %% ../nbs/10_ood_eval.ipynb #5e3b1730
-def metric_vs_k_figure(summary, metric: str = 'chamfer_l1'):
-    """Mean `metric` against K per split: the model as a line, both retrievals dashed, the K-free baselines as levels;
-    each title counts the shapes and the model's failed meshes (scored with the penalty)."""
-    import matplotlib.pyplot as plt
-    splits = list(dict.fromkeys(s['split'] for s in summary))
-    fig, axs = plt.subplots(1, len(splits), figsize=(4.5 * len(splits), 3.4), dpi=90, squeeze=False)
-    lines = (('model', '-o', 'C0'), ('retrieval', '--s', 'C1'), ('retrieval_decoded', '--^', 'C4'))
-    for ax, sp in zip(axs[0], splits):
-        for meth, style, colour in lines:
-            mine = [s for s in summary if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s]
-            pts = sorted((s['k'], s[f'{metric}_mean']) for s in mine)
-            if pts: ax.plot(*zip(*pts), style, label=meth.replace('_', ' '), color=colour)
-        for j, meth in enumerate(K_FREE):
-            for s in summary:
-                if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s:
-                    ax.axhline(s[f'{metric}_mean'], ls=':', color=f'C{j + 2}', label=meth.replace('_', ' '))
-        model = [s for s in summary if s['split'] == sp and s['method'] == 'model']
-        n, failed = max((s['n'] for s in model), default=0), sum(s.get('failed', 0) for s in model)
-        ax.set(xlabel='views K', ylabel=metric)
-        ax.set_title(f"{sp}: {n} shapes, {failed} failed model meshes", fontsize=9)
-    axs[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, k: int = None):
-    "Rows of (input view, model at K, nearest training shape, ground truth) for shapes `ids` of `ds`."
-    import matplotlib.pyplot as plt
-    from PIL import Image
-    from img2sdf.views import Renderer, ViewsConfig
-    k = k or max(ev.cfg.ks)
-    feats, po, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
-    ren = Renderer(ViewsConfig(size=160))
-    fig, axs = plt.subplots(len(ids), 4, figsize=(8, 2.1 * len(ids)), dpi=90, squeeze=False)
-    try:
-        for row, i, fe in zip(axs, ids, feats):
-            s, v = ds.shapes[i], ev.views(i, len(fe), k)
-            z, r = ev.predict(fe, po, v)
-            near = r['top'][0][0]
-            pics = [np.asarray(Image.open(ds.root/s['dir']/'views'/f'view_{int(v[0]):02d}.png')),
-                    ren.picture(decode_mesh(ev.deepsdf, z, ev.cfg.res)),
-                    ren.picture(ev.train_ds.mesh(ev.by_name[near])), ren.picture(ds.mesh(i))]
-            titles = [f"{s['name']} ({ds.category(i)}): view", f"model, K={k}",
-                      f"nearest: {near} cos {r['top'][0][1]:.3f}", 'ground truth']
-            for ax, p, t in zip(row, pics, titles):
-                ax.imshow(p)
-                ax.set_title(t, fontsize=7)
-                ax.axis('off')
-    finally: ren.close()
-    fig.suptitle(split, fontsize=9)
-    fig.tight_layout()
-    return fig
-
+# %% ../nbs/10_ood_eval.ipynb #b57ea902
+@patch
+def evaluate(self: Evaluator, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2) -> list[dict]:
+    "Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`."
+    ids = list(range(len(ds))) if ids is None else list(ids)
+    if self.cfg.max_shapes: ids = ids[:self.cfg.max_shapes]
+    feats, poses, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
+    b = self.cfg.batch or (64 if self.device.type == 'cuda' else 1)
+    rows, pending, bar = [], [], progress(total=len(ids), desc=f'evaluate {split}')
+    for s in range(0, len(ids), b):              # latents a batch at a time, then meshes shape by shape:
+        lat = self.shape_latents(ds, ids[s:s + b], feats[s:s + b], poses)
+        for j, i in enumerate(ids[s:s + b]):     # `in_flight` shapes are scored while the next one's are meshed
+            pending.append(self.score(self.shape_answers(ds, i, feats[s + j], split, lat[j]), lat[j], ds.mesh(i)))
+            while len(pending) > in_flight: rows += pending.pop(0).get()
+            bar.update(1)
+    for p in pending: rows += p.get()
+    bar.close()
+    return rows
 
 # %% ../nbs/10_ood_eval.ipynb #080bf815
 def paired_bootstrap(diff, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
@@ -406,19 +312,123 @@ def comparisons_markdown(vs: list[dict], digits: int = 4) -> str:
         f"| {v['model_better']:.0%} [{v['better_lo']:.0%}, {v['better_hi']:.0%}] | {v['verdict']} |\n" for v in vs)
 
 
-# %% ../nbs/10_ood_eval.ipynb #ab9b213f
-def _cell(v: str):
-    for t in (int, float):
-        try: return t(v)
-        except ValueError: pass
-    return v
+# %% ../nbs/10_ood_eval.ipynb #4c9f08ff
+def summarize(rows) -> list[dict]:
+    """Per (split, method, K): shapes scored, failed meshes, and mean and median of every metric over all of them (a
+    failed mesh scores 01_geometry's penalty; a value that is not finite, such as an open mesh's IoU, is left out and
+    the count says so); with several seeds, the means' spread over seeds (`*_sd`)."""
+    df = pd.DataFrame(rows)
+    df['seed'] = df['seed'].fillna(0) if 'seed' in df else 0
+    out = []
+    for (split, method, k), g in df.groupby(['split', 'method', 'k'], sort=False):
+        seeds = sorted(g.seed.unique())
+        s = dict(split=split, method=method, k=int(k), n=g['shape'].nunique() if 'shape' in g else len(g),
+                 rows=len(g), seeds=len(seeds), failed=int(g['failed'].sum()) if 'failed' in g else 0)
+        for m in METRICS + ('cos_nearest', 'margin'):
+            if m not in g: continue
+            v = g[m].replace([np.inf, -np.inf], np.nan).dropna()
+            if not len(v): continue
+            s[f'{m}_mean'], s[f'{m}_median'], s[f'{m}_n'] = float(v.mean()), float(v.median()), len(v)
+            if len(seeds) > 1: s[f'{m}_sd'] = float(g.groupby('seed')[m].mean().std(ddof=1))
+        out.append(s)
+    return out
 
+# %% ../nbs/10_ood_eval.ipynb #6bb3277e
+def summary_markdown(summary, title: str = '', floor: dict = None) -> str:
+    """The summary as a markdown table: means (medians in parentheses; ± the spread over seeds where there are
+    several), shapes scored and failed meshes; `floor`: the metric's score of a mesh against itself."""
+    head = ('| split | method | K | n | failed | Chamfer-L1 ↓ | F-score ↑ | normal consistency ↑ | IoU ↑ '
+            '| cos to nearest training latent |\n|---|---|---|---|---|---|---|---|---|---|\n')
+    def f(s, m, p):
+        if m + '_mean' not in s: return '-'
+        sd = f" ± {s[m + '_sd']:.{p}f}" if m + '_sd' in s else ''
+        k, rows = s.get(m + '_n', s['n']), s.get('rows', s['n'])
+        return f"{s[m + '_mean']:.{p}f}{sd} ({s[m + '_median']:.{p}f})" + (f" [{k} of {rows}]" if k < rows else '')
+    body = ''.join(f"| {s['split']} | {s['method']} | {s['k'] or '-'} | {s['n']} | {s.get('failed', '-')} "
+                   f"| {f(s, 'chamfer_l1', 4)} | {f(s, 'fscore', 3)} | {f(s, 'normal_consistency', 3)} "
+                   f"| {f(s, 'iou', 3)} | {f(s, 'cos_nearest', 3)} |\n" for s in summary)
+    note = ''
+    if floor:
+        note = (f"\n\nThe metric's floor, a ground-truth mesh against itself: Chamfer-L1 {floor['chamfer_l1']:.4f}, "
+                f"F-score {floor['fscore']:.3f}. Distances in the unit cube, F-score at τ = {floor['tau']}.")
+    return (f"{title}\n\n" if title else '') + head + body + note
+
+# %% ../nbs/10_ood_eval.ipynb #7604b479
+def write_results(rows, out, meta: dict = None) -> list[dict]:
+    "`per_shape.csv`, `summary.md` and `summary.json` in `out`, each written whole or not at all; returns the summary."
+    out, s, meta = make_folder(out), summarize(rows), meta or {}
+    with atomic_write(out/'per_shape.csv', 'w') as f: pd.DataFrame(rows).to_csv(f, index=False)
+    md = summary_markdown(s, meta.get('title', ''), meta.get('floor'))
+    vs = comparisons(rows)
+    if vs: md += '\n\n' + comparisons_markdown(vs)
+    with atomic_write(out/'summary.md', 'w') as f: f.write(md + '\n')
+    save_json(dict(meta=meta, summary=s, comparisons=vs), out/'summary.json')
+    return s
+
+
+# %% ../nbs/10_ood_eval.ipynb #7dafc7f9
+def metric_vs_k_figure(summary, metric: str = 'chamfer_l1'):
+    """Mean `metric` against K per split: the model as a line, both retrievals dashed, the K-free baselines as levels;
+    each title counts the shapes and the model's failed meshes (scored with the penalty)."""
+    import matplotlib.pyplot as plt
+    splits = list(dict.fromkeys(s['split'] for s in summary))
+    fig, axs = plt.subplots(1, len(splits), figsize=(4.5 * len(splits), 3.4), dpi=90, squeeze=False)
+    lines = (('model', '-o', 'C0'), ('retrieval', '--s', 'C1'), ('retrieval_decoded', '--^', 'C4'))
+    for ax, sp in zip(axs[0], splits):
+        for meth, style, colour in lines:
+            mine = [s for s in summary if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s]
+            pts = sorted((s['k'], s[f'{metric}_mean']) for s in mine)
+            if pts: ax.plot(*zip(*pts), style, label=meth.replace('_', ' '), color=colour)
+        for j, meth in enumerate(K_FREE):
+            for s in summary:
+                if s['split'] == sp and s['method'] == meth and f'{metric}_mean' in s:
+                    ax.axhline(s[f'{metric}_mean'], ls=':', color=f'C{j + 2}', label=meth.replace('_', ' '))
+        model = [s for s in summary if s['split'] == sp and s['method'] == 'model']
+        n, failed = max((s['n'] for s in model), default=0), sum(s.get('failed', 0) for s in model)
+        ax.set(xlabel='views K', ylabel=metric)
+        ax.set_title(f"{sp}: {n} shapes, {failed} failed model meshes", fontsize=9)
+    axs[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/10_ood_eval.ipynb #4926c1f6
+def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, k: int = None):
+    "Rows of (input view, model at K, nearest training shape, ground truth) for shapes `ids` of `ds`."
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    from img2sdf.views import Renderer, ViewsConfig
+    k = k or max(ev.cfg.ks)
+    feats, po, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
+    ren = Renderer(ViewsConfig(size=160))
+    fig, axs = plt.subplots(len(ids), 4, figsize=(8, 2.1 * len(ids)), dpi=90, squeeze=False)
+    try:
+        for row, i, fe in zip(axs, ids, feats):
+            s, v = ds.shapes[i], ev.views(i, len(fe), k)
+            z, r = ev.predict(fe, po, v)
+            near = r['top'][0][0]
+            pics = [np.asarray(Image.open(ds.root/s['dir']/'views'/f'view_{int(v[0]):02d}.png')),
+                    ren.picture(decode_mesh(ev.deepsdf, z, ev.cfg.res)),
+                    ren.picture(ev.train_ds.mesh(ev.by_name[near])), ren.picture(ds.mesh(i))]
+            titles = [f"{s['name']} ({ds.category(i)}): view", f"model, K={k}",
+                      f"nearest: {near} cos {r['top'][0][1]:.3f}", 'ground truth']
+            for ax, p, t in zip(row, pics, titles):
+                ax.imshow(p)
+                ax.set_title(t, fontsize=7)
+                ax.axis('off')
+    finally: ren.close()
+    fig.suptitle(split, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# %% ../nbs/10_ood_eval.ipynb #ab9b213f
 def read_rows(path) -> list[dict]:
-    "The rows of a `per_shape.csv` (or of the folder holding one), numbers as numbers, empty cells left out."
+    """The rows of a `per_shape.csv` (or of the folder holding one), read by pandas: numbers as numbers, cells that
+    are empty or not a number (an open mesh's IoU) left out, as the summaries leave them out."""
     p = Path(path)
     p = p/'per_shape.csv' if p.is_dir() else p
     if not p.exists(): raise MissingError(f"{p}: no per-shape results (written by `write_results`)")
-    with open(p, newline='') as f: return [{k: _cell(v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
+    return [{k: v for k, v in r.items() if not pd.isna(v)} for r in pd.read_csv(p).to_dict('records')]
 
 def _by_shape(rows, split, method, k) -> dict:
     return {r['shape']: r for r in _select(rows, split, method, k)}

@@ -363,7 +363,7 @@ def fit_per_shape_cli(argv=None):
         print_loss_stats(r['stats'], f"[{init} init, {r['seconds']:.1f} s] ")
         cols[f'{init} init ({len(r["names"])})'] = weight_geometry(r['weights'], r['names'])
     print_geometry(cols)
-    save_json({k: {kk: vv for kk, vv in g.items()} for k, g in cols.items()}, out/'geometry.json')
+    save_json(cols, out/'geometry.json')
 
 # %% ../nbs/05_per_shape.ipynb #1ec5286c
 def bench_per_shape(n_shapes: int = 1000, n_sequential: int = 4, preset: str = 'gpu', steps: int = 50,

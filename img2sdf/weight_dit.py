@@ -150,13 +150,15 @@ def weight_dit_runs(per_shape_run, features_path, presets, out, device=None, k_v
     return res
 
 def print_ablations(res: dict):
-    print(f"{'run':<10}{'steps':>7}{'loss EMA':>10}{'cos(pred,true)':>16}{'true is #1':>12}{'MSE(x0) t=0':>13}"
+    print(f"{'run':<10}{'shapes':>7}{'steps':>7}{'loss EMA':>10}{'cos(pred,true)':>16}{'true is #1':>12}"
+          f"{'MSE(x0) t=0':>13}"
           "  attractors")
     for name, r in res.items():
         rk = r['d1']['ranks'].values()
         cos, first = np.mean([x['cos_true'] for x in rk]), np.mean([x['rank_true'] == 1 for x in rk])
         att = ', '.join(n for n, _, _ in r['d1']['attractors']) or '-'
-        print(f"{name:<10}{r['steps']:>7}{r['loss']:>10.4f}{cos:>16.4f}{first:>12.0%}{r['d4'][0][1]:>13.4f}  {att}")
+        print(f"{name:<10}{r.get('n_shapes', ''):>7}{r['steps']:>7}{r['loss']:>10.4f}{cos:>16.4f}{first:>12.0%}"
+              f"{r['d4'][0][1]:>13.4f}  {att}")
 
 @console_script
 def train_weight_dit_cli(argv=None):

@@ -106,12 +106,13 @@ class DiTBlock(nn.Module):
         self.cross = nn.MultiheadAttention(d, heads, batch_first=True)
         h = int(d * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(d, h), nn.GELU(approximate='tanh'), nn.Linear(h, d))
-        if adaln == 'single': self.ada_offset = nn.Parameter(torch.zeros(9 * d))   # added to the shared modulation
+        self.shared = adaln == 'single'
+        if self.shared: self.ada_offset = nn.Parameter(torch.zeros(9 * d))   # added to the shared modulation
         else: self.ada = zero_linear(d, 9 * d)
 
     def modulation(self, c):
         "The nine shift, scale and gate vectors (B, 9d): from `c` (B, d), or shared ones `c` (B, 9d) plus this block's."
-        return c + self.ada_offset if hasattr(self, 'ada_offset') else self.ada(c)
+        return c + self.ada_offset if self.shared else self.ada(c)
 
     def forward(self, x, c, views, pad_mask=None):
         """`x` (B, N, d) target tokens, `c` (B, d) conditioning (adaLN-single: the shared modulation, (B, 9d)), `views`

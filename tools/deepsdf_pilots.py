@@ -9,12 +9,12 @@ Each preset trains in RUNS/<preset> with img2sdf_train_deepsdf's pieces (a rerun
 preset that stalls (a dead start under the study's clamped gradient) is trained again with `clamp_grad=through` and
 recorded beside it as `<preset>_through`.
 """
-import argparse, platform, sys, time
+import platform, sys, time
 from pathlib import Path
 
 import torch
 
-from img2sdf.core import save_json, default_device
+from img2sdf.core import save_json, load_json, default_device, ArgumentParser, console_script, refuse_overwrite
 from img2sdf.data import ShapeDataset
 from img2sdf.deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, decode_mesh
 from img2sdf.geometry import mesh_metrics
@@ -42,8 +42,17 @@ def run_pilot(preset: str, ds, out: Path, device, res: int, tweaks=()) -> dict:
                 latent_norm=r['latent_norm_mean'], decoder_params=r['decoder_params'],
                 shapes=shape_scores(model, ds, res))
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def made_here(path) -> list:
+    "`path` where it is a result file of this tool (which a rerun may replace), else nothing."
+    p = Path(path)
+    try: return [p] if load_json(p)['meta']['command'].startswith(TOOL) else []
+    except Exception: return []
+
+TOOL = 'python tools/deepsdf_pilots.py'
+
+@console_script
+def deepsdf_pilots(argv=None):
+    ap = ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--data', required=True, help='prepared dataset folder')
     ap.add_argument('--out', required=True, help='folder of the two runs')
     ap.add_argument('--json', required=True, help='result file to write')
@@ -51,10 +60,11 @@ def main(argv=None):
     ap.add_argument('--mesh_res', type=int, default=128)
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='change both presets (a smoke test)')
     a = ap.parse_args(argv)
+    refuse_overwrite([a.json], made=made_here(a.json))
     ds, dev = ShapeDataset(a.data), default_device(a.device)
     res = dict(meta=dict(data=str(a.data), source=ds.source, device=torch.cuda.get_device_name(dev)
                          if dev.type == 'cuda' else platform.processor() or 'cpu', mesh_res=a.mesh_res,
-                         command=' '.join(['python tools/deepsdf_pilots.py'] + (argv or sys.argv[1:]))))
+                         command=' '.join([TOOL] + (argv or sys.argv[1:]))))
     runs = [(p, p, a.set) for p in PRESETS]
     for key, p, tweaks in runs:
         t = time.perf_counter()
@@ -68,4 +78,4 @@ def main(argv=None):
     print(f"wrote {a.json}")
 
 if __name__ == '__main__':
-    main()
+    deepsdf_pilots()

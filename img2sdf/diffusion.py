@@ -10,7 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ADALN', 'pose_embedding', 'cosine_alpha_bar', 'Diffusion', 'timestep_embedding', 'zero_linear', 'DiTBlock', 'DiT']
+__all__ = ['PREDICTIONS', 'ADALN', 'pose_embedding', 'cosine_alpha_bar', 'Diffusion', 'timestep_embedding', 'zero_linear',
+           'DiTBlock', 'DiT']
 
 # %% ../nbs/04_diffusion.ipynb #aaf26208
 def pose_embedding(poses, dim: int = 64, max_period: float = 100.0) -> torch.Tensor:
@@ -31,10 +32,13 @@ def cosine_alpha_bar(T: int = 500, s: float = 0.008) -> torch.Tensor:
     return torch.cumprod(1 - betas, 0)
 
 # %% ../nbs/04_diffusion.ipynb #ec679153
+PREDICTIONS = ('x0', 'eps')     # what the denoiser predicts: the clean target, or the noise
+
 class Diffusion:
     "Cosine-schedule Gaussian diffusion with x0- or eps-prediction and DDIM sampling."
     def __init__(self, T: int = 500, prediction: str = 'x0'):
-        if prediction not in ('x0', 'eps'): raise ValueError(f"prediction must be 'x0' or 'eps', not {prediction!r}")
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be {' or '.join(map(repr, PREDICTIONS))}, not {prediction!r}")
         self.T, self.prediction, self.alpha_bar = T, prediction, cosine_alpha_bar(T).float()
 
     def to(self, device):

@@ -20,7 +20,7 @@ from .core import (
     all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder,
     made_record, resume_state, restore_training, digest, folder_lock, lr_factor, save_figure)
 from .geometry import n_params
-from .diffusion import Diffusion, DiT, ADALN
+from .diffusion import Diffusion, DiT, ADALN, PREDICTIONS
 from .views import (load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig,
     features_file)
 from .deepsdf import load_deepsdf, decode_mesh, default_run, label_uid
@@ -68,7 +68,7 @@ class LatentDiTConfig(Config):
     checkpoint_every: int = 5000
     seed: int = 0
     operational = ('log_every', 'checkpoint_every', 'graph')    # how a run goes, not the steps it takes
-    choices = dict(adaln=ADALN, prediction=('x0', 'eps'))
+    choices = dict(adaln=ADALN, prediction=PREDICTIONS)
     presets = {'paper': _PAPER, 'pilot': _PAPER | dict(n_shapes=20),
                'paper_adaln_block': {},     # the block of the weight DiT (15.7M): the committed `paper` recall runs
                # K = 1 recall at full scale needs single views: half the samples have one, 43x the study's samples

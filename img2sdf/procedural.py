@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import (
-    ConfigError, default_device, save_json, save_npz, atomic_write, progress, ArgumentParser, console_script, folder_lock)
-from .geometry import (
-    SDFGrid, sdf_grid, sdf_grid_coarse_to_fine, extract_mesh, shared_pool, Ready, crossed_cells)
+from img2sdf.core import (
+    ConfigError, default_device, save_json, save_npz, atomic_write, progress, ArgumentParser, console_script,
+    folder_lock)
+from .geometry import SDFGrid, sdf_grid, sdf_grid_coarse_to_fine, extract_mesh, shared_pool, Ready, crossed_cells
 from .data import (
-    DataConfig, ShapeRecord, shape_key, shape_seed, shape_made, shape_done, write_manifest, register_source, records_for,
-    prepare, print_summary, default_root, add_source_args, check_data_root)
+    DataConfig, ShapeRecord, shape_key, shape_seed, shape_made, shape_done, write_manifest, register_source,
+    records_for, prepare, print_summary, default_root, add_source_args, check_data_root)
 
 # %% auto #0
 __all__ = ['KINDS', 'OOD_CATEGORIES', 'CATEGORIES', 'Part', 'box', 'cylinder', 'torus', 'sphere', 'cone', 'capsule', 'Program',

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .core import UsageError, MissingError, ArgumentParser, console_script, atomic_write
-from .views import prepare_view
+from .core import (UsageError, MissingError, ArgumentParser, console_script, atomic_write, save_json,
+    refuse_overwrite, settle_process)
+from .views import prepare_view, doubt_line
 from .latent_dit import ImageTo3D, newest_dit, deepsdf_of, rank_latent, held_out_views, write_mesh
 
 # %% auto #0
-__all__ = ['MAX_IMAGES', 'DOWNLOADS', 'load_model', 'Demo', 'predict', 'example_images', 'example_label', 'held_out_renders',
-           'build_app', 'demo_cli']
+__all__ = ['MAX_IMAGES', 'DOWNLOADS', 'PREDICT_REFERENCE', 'load_model', 'Demo', 'predict', 'example_images', 'example_label',
+           'held_out_renders', 'build_app', 'bench_predict', 'bench_predict_cli', 'demo_cli']
 
 # %% ../nbs/13_app.ipynb #8e23a6ce
 MAX_IMAGES = 8
@@ -45,35 +46,40 @@ class Demo:
         return [[label, self.category(label), round(c, 4)] for label, c in r['top']]
 
 # %% ../nbs/13_app.ipynb #620841da
-def _read_views(files) -> tuple[list, str]:
-    "The prepared views of `files`, or none and the line that says what is wrong."
+def _read_views(files, method: str = 'auto') -> tuple[list, str, str]:
+    """The prepared views of `files`, or none and the line that says what is wrong; and a warning line for each picture
+    whose mask is doubtful."""
     files = list(files or [])
-    if not files: return [], f"upload 1 to {MAX_IMAGES} pictures of one object"
-    if len(files) > MAX_IMAGES: return [], f"{len(files)} pictures: give at most {MAX_IMAGES}, all of one object"
-    views = []
+    if not files: return [], f"upload 1 to {MAX_IMAGES} pictures of one object", ''
+    if len(files) > MAX_IMAGES: return [], f"{len(files)} pictures: give at most {MAX_IMAGES}, all of one object", ''
+    views, warnings = [], []
     for f in files:
-        try: views.append(prepare_view(f, 224, 0.75, name=Path(str(f)).name)[0])
-        except UsageError as e: return [], str(e).replace(str(Path(str(f)).parent) + os.sep, '')
-    return views, ''
+        name = Path(str(f)).name
+        try: view, _, found = prepare_view(f, 224, 0.75, name=name, method=method)
+        except UsageError as e: return [], str(e).replace(str(Path(str(f)).parent) + os.sep, ''), ''
+        views.append(view)
+        if found.doubts: warnings.append(doubt_line(name, found.doubts).replace('warning: ', '**Check the mask:** ', 1))
+    return views, '', '\n\n'.join(warnings)
 
-def predict(demo: Demo, files, res: int = 128, seed: int = 0):
-    """(the views side by side, mesh file for the viewer, files to download, nearest shapes, status) for the pictures
-    `files`."""
-    nothing = (None, None, [], [])
+def predict(demo: Demo, files, res: int = 128, seed: int = 0, method: str = 'auto'):
+    """(the views side by side, mesh file for the viewer, files to download, nearest shapes, warnings about the masks,
+    status) for the pictures `files`; the time in the status counts the masks too."""
+    nothing = (None, None, [], [], '')
     if demo.pipe is None: return *nothing, f"no trained model: {demo.problem}"
-    views, problem = _read_views(files)
-    if problem: return *nothing, problem
     t = time.perf_counter()
+    views, problem, warnings = _read_views(files, method)
+    if problem: return *nothing, problem
     mesh, z = demo.pipe.predict(views, res=int(res), seed=int(seed))
-    seconds = time.perf_counter() - t
     strip = np.concatenate(views, axis=1)
-    if not mesh: return strip, None, [], [], f"the predicted shape has {mesh}; try another seed or more pictures"
+    if not mesh:
+        return strip, None, [], [], warnings, f"the predicted shape has {mesh}; try another seed or more pictures"
     stem = demo.workdir/f"prediction_{next(demo.count):03d}"
     paths = [stem.with_suffix(f'.{x}') for x in DOWNLOADS]
     for p in paths: write_mesh(mesh, p)
-    status = (f"predicted in {seconds:.1f} s on {demo.pipe.device.type} from {len(views)} picture"
+    status = (f"predicted in {time.perf_counter() - t:.1f} s on {demo.pipe.device.type} from {len(views)} picture"
               f"{'s' if len(views) > 1 else ''}: {len(mesh.faces):,} faces at {int(res)}³")
-    return strip, str(paths[0]), [str(p) for p in paths], demo.nearest(z), status
+    return strip, str(paths[0]), [str(p) for p in paths], demo.nearest(z), warnings, status
+
 
 # %% ../nbs/13_app.ipynb #f44a39a7
 def example_images(demo: Demo, n_renders: int = 3) -> list[Path]:
@@ -121,13 +127,86 @@ def build_app(demo: Demo):
                             example_labels=[example_label(p) for p in ex])
             with gr.Column(scale=2):
                 status = gr.Markdown()
-                seen = gr.Image(label='what the model saw', height=200, show_label=True, interactive=False)
+                with gr.Row():
+                    seen = gr.Image(label='what the model saw', height=200, show_label=True, interactive=False, scale=3)
+                    warn = gr.Markdown(scale=2)
                 viewer = gr.Model3D(label='the mesh', height=420, clear_color=(0.95, 0.95, 0.95, 1.0))
                 downloads = gr.File(label='download (GLB, PLY, OBJ)', file_count='multiple')
                 near = gr.Dataframe(headers=['nearest training shape', 'category', 'cosine'], label='nearest shapes')
-        go.click(lambda f, r, s: predict(demo, f, r, s), [pictures, res, seed], [seen, viewer, downloads, near, status],
-                 api_name='predict')
+        go.click(lambda f, r, s: predict(demo, f, r, s), [pictures, res, seed],
+                 [seen, viewer, downloads, near, warn, status], api_name='predict')
     return app
+
+# %% ../nbs/13_app.ipynb #f5673301
+PREDICT_REFERENCE = dict(cold_seconds=11.2, cold_user_s=7.9, cold_system_s=5.0, app_first_s=4.4,
+                         what="one photo from a cold process and the app's first prediction, before this bench, on "
+                              "the cpu preset's models (2-core CPU machine)")
+
+def _cold_run(model, photo, out: Path, res: int) -> dict:
+    """`img2sdf_predict` on `photo` in a new process: its wall, user and system seconds, the import seconds, and the
+    seconds of each stage its record keeps."""
+    import json, resource, subprocess, sys
+    code = ("import sys, time; t = time.perf_counter(); from img2sdf.latent_dit import predict_cli; "
+            "print('IMPORTS', time.perf_counter() - t, flush=True); predict_cli(sys.argv[1:])")
+    before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    p = subprocess.run([sys.executable, '-c', code, '--model', str(model), '--images', str(photo), '--out', str(out),
+                        '--res', str(res)], capture_output=True, text=True)
+    wall, after = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode: raise UsageError(f"img2sdf_predict failed: {p.stderr.strip().splitlines()[-1]}")
+    imports = float(next(l for l in p.stdout.splitlines() if l.startswith('IMPORTS')).split()[1])
+    stages = json.loads(Path(f"{out.with_suffix('')}.prediction.json").read_text())['seconds']
+    return dict(wall=wall, user=after.ru_utime - before.ru_utime, system=after.ru_stime - before.ru_stime,
+                stages={'imports': imports} | stages)
+
+def bench_predict(model, photo=None, res: int = 128, repeats: int = 3, app_repeats: int = 5, workdir=None) -> dict:
+    """Seconds of one photo to a mesh: `img2sdf_predict` from a cold process (median of `repeats`; wall, user and
+    system time, and where they go) and the app's prediction after its first (median of `app_repeats`)."""
+    import skimage.data
+    work = Path(workdir or tempfile.mkdtemp(prefix='img2sdf_bench_'))
+    if photo is None:
+        photo = work/'coffee.png'
+        Image.fromarray(skimage.data.coffee()).save(photo)
+    runs = [_cold_run(model, photo, work/f'cold_{k}.ply', res) for k in range(repeats)]
+    med = lambda xs: float(np.median(xs))
+    cold = {k: med([r[k] for r in runs]) for k in ('wall', 'user', 'system')}
+    stages = {s: med([r['stages'].get(s, 0.0) for r in runs]) for s in runs[0]['stages']}
+    demo = Demo(model, 'cpu', workdir=work/'app')
+    if demo.pipe is None: raise UsageError(f"{model}: {demo.problem}")
+    settle_process()                                      # as the app does once its model is loaded
+    times = []
+    for _ in range(app_repeats + 1):
+        t = time.perf_counter()
+        status = predict(demo, [photo], res=res)[-1]
+        times.append(time.perf_counter() - t)
+    if not status.startswith('predicted'): raise UsageError(f"the app did not predict: {status}")
+    ref = PREDICT_REFERENCE
+    r = dict(model=str(model), photo=str(photo), res=res, cpus=os.cpu_count(), cold_seconds=cold['wall'],
+             cold_user_s=cold['user'], cold_system_s=cold['system'], stages=stages, cold_runs=runs,
+             app_first_s=times[0], app_seconds=med(times[1:]), app_times=times, reference=ref)
+    print(f"one photo to a mesh at {res}^3 on {os.cpu_count()} CPUs (median of {repeats} cold runs), beside before:")
+    print(f"  cold process: {cold['wall']:.1f} s wall ({ref['cold_seconds']}), {cold['user']:.1f} s user "
+          f"({ref['cold_user_s']}), {cold['system']:.1f} s system ({ref['cold_system_s']})")
+    print("  where: " + ', '.join(f"{s} {v:.2f}" for s, v in stages.items())
+          + f", the rest (start, exit) {cold['wall'] - sum(stages.values()):.2f}")
+    print(f"  the app: first prediction {times[0]:.2f} s ({ref['app_first_s']}), then {r['app_seconds']:.2f} s "
+          f"(median of {app_repeats})")
+    return r
+
+@console_script
+def bench_predict_cli(argv=None):
+    "Console script `img2sdf_bench_predict`: where the seconds of one photo to a mesh go, cold and in the app."
+    ap = ArgumentParser(description=bench_predict.__doc__)
+    ap.add_argument('--model', help='an exported model folder, a pipeline run folder or a hub id (default: the newest '
+                                    'run under the data home)')
+    ap.add_argument('--photo', help="a picture (default: scikit-image's coffee cup)")
+    ap.add_argument('--res', type=int, default=128)
+    ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--json', help='write the figures here')
+    a = ap.parse_args(argv)
+    if a.json: refuse_overwrite([a.json])
+    model = a.model or newest_dit().parent
+    r = bench_predict(model, a.photo, a.res, a.repeats)
+    if a.json: save_json(r, a.json)
 
 # %% ../nbs/13_app.ipynb #35cd7243
 @console_script
@@ -143,6 +222,7 @@ def demo_cli(argv=None):
     try: import gradio  # noqa: F401
     except ImportError: raise MissingError('the app needs gradio: pip install "img2sdf[demo]"') from None
     demo = Demo(a.model, a.device)
+    settle_process()                                      # a server: its libraries and model stay loaded
     print(f"model: {demo.pipe.runs[0].parent if demo.pipe else 'none (' + demo.problem + ')'}; files in {demo.workdir}",
           flush=True)
     build_app(demo).launch(server_name=a.host, server_port=a.port, show_error=False)

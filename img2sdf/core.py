@@ -22,7 +22,7 @@ __all__ = ['CHECKPOINT', 'RESTART_FREE_S', 'UsageError', 'ConfigError', 'Missing
            'StageChanged', 'set_aside', 'start_again', 'folder_lock', 'ArgumentParser', 'console_script', 'cli_error',
            'refuse_overwrite', 'data_home', 'seed_everything', 'default_device', 'amp_autocast', 'rank_world',
            'rank0_decides', 'init_distributed', 'all_finite', 'diverged', 'resume_state', 'restore_training',
-           'lr_factor', 'lr_schedule', 'LogProgress', 'progress', 'bench']
+           'lr_factor', 'lr_schedule', 'LogProgress', 'progress', 'bench', 'Stopwatch', 'settle_process']
 
 # %% ../nbs/00_core.ipynb #5479ba93
 class UsageError(Exception):
@@ -524,3 +524,26 @@ def bench(fn, repeats: int = 5, warmup: int = 1) -> dict:
         _sync()
         times.append(time.perf_counter() - t)
     return dict(median=statistics.median(times), min=min(times), times=times, result=out)
+
+# %% ../nbs/00_core.ipynb #a1a9b934
+class Stopwatch:
+    "Seconds spent in named stages: `with watch('mesh'): ...` adds to `watch.seconds['mesh']`, in first-seen order."
+    def __init__(self): self.seconds = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        t = time.perf_counter()
+        try: yield
+        finally: self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
+
+# %% ../nbs/00_core.ipynb #f6975625
+def settle_process():
+    """Keep freed memory for reuse (glibc: buffers up to 256 MB from the heap, no trimming below 1 GB) and freeze the
+    objects that exist so far out of the garbage collector. For commands and servers, after their imports."""
+    import gc, ctypes
+    try:
+        libc = ctypes.CDLL(None)                        # the process's own symbols: libc's, where it is glibc
+        libc.mallopt(-3, 1 << 28)                       # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)                       # M_TRIM_THRESHOLD
+    except (OSError, AttributeError): pass              # not glibc: nothing to tune
+    gc.freeze()

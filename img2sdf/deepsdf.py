@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -344,6 +343,7 @@ _SAME = dict(latent_pairwise_cos='latent_cos', latent_norm_mean='latent_norm', t
 def phase11_column(r: dict) -> dict:
     """A Phase 11 result (a `deepsdf_report`, an evaluation of the log, a pilot run of `tools/deepsdf_pilots.py`, or the
     study's figures) under the table's keys; a pilot's shapes give the median Chamfer-L1 and F-score."""
+    import pandas as pd           # here, not at import: a prediction needs none of it
     c = {_SAME.get(k, k): v for k, v in r.items()}
     if r.get('shapes'):
         shapes = pd.DataFrame(r['shapes'])
@@ -352,6 +352,7 @@ def phase11_column(r: dict) -> dict:
 
 def phase11_table(runs: dict) -> pd.DataFrame:
     "The study's Phase 11 table with a column for each of `runs` (name: result); rows no run has are left out."
+    import pandas as pd
     cols = {name: phase11_column(r) for name, r in runs.items()}
     show = lambda v, f: v if isinstance(v, str) else f.format(v)
     rows = {label: {n: show(c[k], f) if c.get(k) is not None else '' for n, c in cols.items()}

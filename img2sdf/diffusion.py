@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['PREDICTIONS', 'ADALN', 'pose_embedding', 'cosine_alpha_bar', 'Diffusion', 'timestep_embedding', 'zero_linear',
-           'DiTBlock', 'DiT']
+           'DiTBlock', 'DiT', 'TokensIn', 'TokensOut']
 
 # %% ../nbs/04_diffusion.ipynb #aaf26208
 def pose_embedding(poses, dim: int = 64, max_period: float = 100.0) -> torch.Tensor:
@@ -130,15 +130,17 @@ class DiTBlock(nn.Module):
 
 # %% ../nbs/04_diffusion.ipynb #624a8a22
 class DiT(nn.Module):
-    "Diffusion transformer over `n_tokens` target tokens with cross-attention to a variable number of view tokens."
+    """Diffusion transformer over `n_tokens` target tokens with cross-attention to a variable number of view tokens;
+    with `token_sizes`, the target is one vector (B, 1, D) that the model cuts into tokens of those sizes."""
     def __init__(self, token_dim: int, n_tokens: int, feat_dim: int, d_model: int = 384, depth: int = 4, heads: int = 6,
                  mlp_ratio: float = 4.0, pose_dim: int = 64, cfg_dropout: float = 0.0, pose_dropout: float = 0.0,
-                 adaln: str = 'block'):
+                 adaln: str = 'block', token_sizes: tuple = ()):
         super().__init__()
         if adaln not in ADALN: raise ValueError(f"adaln must be one of {ADALN}, not {adaln!r}")
         self.pose_dim, self.cfg_dropout, self.pose_dropout = pose_dim, cfg_dropout, pose_dropout
-        self.inp = nn.Linear(token_dim, d_model)
-        self.pos = nn.Parameter(torch.zeros(1, n_tokens, d_model))
+        sized = bool(token_sizes)          # tokens of these sizes cut from one (B, 1, D) target, each mapped alone
+        self.inp = TokensIn(token_sizes, d_model) if sized else nn.Linear(token_dim, d_model)
+        self.pos = nn.Parameter(torch.zeros(1, len(token_sizes) if sized else n_tokens, d_model))
         nn.init.normal_(self.pos, std=0.02)
         self.t_embed = nn.Sequential(nn.Linear(256, d_model), nn.SiLU(), nn.Linear(d_model, d_model))
         self.view = nn.Linear(feat_dim + pose_dim, d_model)
@@ -148,18 +150,19 @@ class DiT(nn.Module):
         self.ada_shared = zero_linear(d_model, 9 * d_model) if adaln == 'single' else None   # adaLN-single
         self.norm = nn.LayerNorm(d_model, elementwise_affine=False, eps=1e-6)
         self.ada = zero_linear(d_model, 2 * d_model)
-        self.out = nn.Linear(d_model, token_dim)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        self.out = TokensOut(d_model, token_sizes) if sized else nn.Linear(d_model, token_dim)
+        for p in self.out.parameters(): nn.init.zeros_(p)
 
     def view_tokens(self, feats, poses, pad_mask=None, drop_cond=None, drop_pose=None):
-        "Tokens (B, K, d) and padding mask of views `feats` (B, K, F) at `poses` (B, K, 2); dropped: the null token."
+        """Tokens (B, K, d) and padding mask (None where none is given or needed) of views `feats` (B, K, F) at `poses`
+        (B, K, 2); dropped: the null token."""
         B, K, _ = feats.shape
         pe = pose_embedding(poses, self.pose_dim).to(feats)
         if drop_pose is not None: pe = pe * (~drop_pose).to(pe)[:, None, None]
         tok = self.view(torch.cat([feats, pe], -1))
-        pad = torch.zeros(B, K, dtype=torch.bool, device=feats.device) if pad_mask is None else pad_mask
+        pad = pad_mask                                 # None: every view counts (and attention checks no mask)
         if drop_cond is not None:                      # no `.any()`: a training step stays free of host syncs
+            if pad is None: pad = torch.zeros(B, K, dtype=torch.bool, device=feats.device)
             tok = torch.where(drop_cond[:, None, None], self.null_view.expand(B, K, -1), tok)
             first = torch.zeros_like(pad)
             first[:, 0] = True
@@ -188,3 +191,21 @@ class DiT(nn.Module):
             unc = self(x, t, feats, poses, pad_mask, drop_cond=torch.ones(len(x), dtype=torch.bool, device=x.device))
             return unc + guidance * (cond - unc)
         return denoise
+
+# %% ../nbs/04_diffusion.ipynb #89b71a32
+class TokensIn(nn.Module):
+    "A target (B, 1, D) cut into tokens of `sizes` (summing to D), each mapped to `d` by its own linear layer."
+    def __init__(self, sizes, d: int):
+        super().__init__()
+        self.sizes = [int(s) for s in sizes]
+        self.maps = nn.ModuleList(nn.Linear(s, d) for s in self.sizes)
+
+    def forward(self, x): return torch.stack([m(p) for m, p in zip(self.maps, x[:, 0].split(self.sizes, -1))], 1)
+
+class TokensOut(nn.Module):
+    "Tokens (B, n, d) back to one target (B, 1, D), each by its own linear layer to its size."
+    def __init__(self, d: int, sizes):
+        super().__init__()
+        self.maps = nn.ModuleList(nn.Linear(d, int(s)) for s in sizes)
+
+    def forward(self, h): return torch.cat([m(h[:, i]) for i, m in enumerate(self.maps)], -1)[:, None]

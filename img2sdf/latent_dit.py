@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_latent_dit.ipynb #767529ce
 from __future__ import annotations
-import os, re, math, time, dataclasses, functools, shutil
+import os, re, sys, math, time, dataclasses, functools, shutil
 from dataclasses import dataclass
 from contextlib import nullcontext
 from pathlib import Path
@@ -16,24 +16,24 @@ from PIL import Image
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, init_distributed, seed_everything, save_json, load_json,
-    atomic_write, data_home, UsageError, MissingError, ArgumentParser, console_script, refuse_overwrite,
+    atomic_write, data_home, UsageError, ConfigError, MissingError, ArgumentParser, console_script, refuse_overwrite,
     all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, make_folder,
-    made_record, resume_state, restore_training, digest, folder_lock, lr_factor, save_figure)
+    made_record, resume_state, restore_training, digest, folder_lock, lr_factor, save_figure, Stopwatch, settle_process)
 from .geometry import n_params
 from .diffusion import Diffusion, DiT, ADALN, PREDICTIONS
 from .views import (load_features, fibonacci_views, load_encoder, read_view, prepare_view, Renderer, ViewsConfig,
-    features_file)
+    features_file, doubt_line)
 from .deepsdf import load_deepsdf, decode_mesh, default_run, label_uid
 from .data import ShapeDataset
 from . import __version__
 
 # %% auto #0
 __all__ = ['MESH_OUT', 'MODEL_INFO', 'LatentDiTConfig', 'LatentData', 'paired_features', 'latent_data', 'sample_views',
-           'make_dit', 'to_tokens', 'dit_made', 'train_latent_dit', 'sample_latents', 'rank_latent', 'print_rank',
-           'recall', 'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit', 'training_data',
-           'check_latents', 'shape_categories', 'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of', 'newest_dit',
-           'prediction_figure', 'write_mesh', 'predict_cli', 'model_runs', 'resolve_model', 'held_out_views',
-           'model_card', 'export_model', 'export_cli', 'bench_latent_dit', 'bench_latent_dit_cli']
+           'make_dit', 'to_tokens', 'dit_made', 'train_latent_dit', 'sample_latents', 'cosines', 'rank_latent',
+           'print_rank', 'recall', 'save_recall', 'misses_by_elevation', 'print_recall', 'load_latent_dit',
+           'training_data', 'check_latents', 'shape_categories', 'ImageTo3D', 'train_latent_dit_cli', 'deepsdf_of',
+           'newest_dit', 'prediction_picture', 'write_mesh', 'predict_cli', 'model_runs', 'resolve_model',
+           'held_out_views', 'model_card', 'export_model', 'export_cli', 'bench_latent_dit', 'bench_latent_dit_cli']
 
 # %% ../nbs/09_latent_dit.ipynb #e4fe3662
 _PAPER = dict(mlp_ratio=3.0, adaln='single')      # the study's ~10M parameters (see above)
@@ -47,6 +47,7 @@ class LatentDiTConfig(Config):
     mlp_ratio: float = 4.0
     adaln: str = 'block'            # 'block': each layer's own modulation; 'single': one shared (PixArt-alpha)
     n_tokens: int = 1               # the target vector, zero-padded, as this many tokens
+    token_sizes: tuple = ()         # or, with n_tokens = 1, tokens of these sizes, each with its own maps in and out
     T: int = 500
     prediction: str = 'x0'
     ddim_steps: int = 50
@@ -128,9 +129,13 @@ def sample_views(data: LatentData, ids, k_min: int, k_max: int, generator=None, 
 
 # %% ../nbs/09_latent_dit.ipynb #628bcda2
 def make_dit(cfg: LatentDiTConfig, feat_dim: int, latent_dim: int = 64) -> DiT:
-    "The DiT of `cfg` for targets of `latent_dim` (as `cfg.n_tokens` tokens) and features of `feat_dim`."
+    "The DiT of `cfg` for targets of `latent_dim` (as `cfg.n_tokens` tokens, or tokens of `cfg.token_sizes`)."
+    if cfg.token_sizes and (cfg.n_tokens != 1 or sum(cfg.token_sizes) != latent_dim):
+        raise ConfigError(f"token_sizes {list(cfg.token_sizes)} must sum to the target's {latent_dim} entries, with "
+                          f"n_tokens=1 (not {cfg.n_tokens})")
     return DiT(math.ceil(latent_dim / cfg.n_tokens), cfg.n_tokens, feat_dim, cfg.d_model, cfg.depth, cfg.heads,
-               cfg.mlp_ratio, cfg_dropout=cfg.cfg_dropout, pose_dropout=cfg.pose_dropout, adaln=cfg.adaln)
+               cfg.mlp_ratio, cfg_dropout=cfg.cfg_dropout, pose_dropout=cfg.pose_dropout, adaln=cfg.adaln,
+               token_sizes=cfg.token_sizes)
 
 def to_tokens(x, n_tokens: int):
     "(B, D) -> (B, n_tokens, ceil(D / n_tokens)), zero-padded at the end."
@@ -264,9 +269,13 @@ def sample_latents(model: DiT, data: LatentData, feats, poses, pad=None, cfg: La
                          shape, cfg.ddim_steps, cfg.eta, generator=g, device=dev, x_T=x_T).flatten(1)[:, :D]
     return x * data.std.to(dev) + data.mean.to(dev)
 
+def cosines(preds, latents) -> torch.Tensor:
+    "Cosine similarity (B, N) of each of `preds` (B, D) to each of `latents` (N, D), as one product of unit vectors."
+    return F.normalize(preds.float(), dim=-1) @ F.normalize(latents.float(), dim=-1).T
+
 def rank_latent(pred, latents, names, true: int = None, k: int = 5) -> dict:
     "The study's diagnostic: cos(pred, true), L2 and the `k` nearest training latents to `pred` by cosine."
-    cos = F.cosine_similarity(pred[None].float(), latents.float(), dim=1)
+    cos = cosines(pred[None], latents)[0]
     top = cos.topk(min(k, len(cos)))
     r = dict(top=[(names[i], round(c, 4)) for c, i in zip(top.values.tolist(), top.indices.tolist())],
              margin=(top.values[0] - top.values[1]).item() if len(cos) > 1 else float('nan'))
@@ -283,25 +292,29 @@ def print_rank(name, r, k_views):
 @torch.no_grad()
 def recall(model: DiT, data: LatentData, k_views=(1, 8), cfg: LatentDiTConfig = None, batch: int = 256,
            seed: int = 0) -> dict:
-    "Recall over every training shape at each K: cos(pred, true) per shape, fraction >= 0.99, top-1 accuracy."
+    """Recall over every training shape at each K: cos(pred, true) per shape, fraction >= 0.99, top-1 accuracy; how
+    many distinct training shapes the predictions are nearest to (`distinct`: a collapse has few), and each
+    prediction's cosine to the mean of the training latents (`cos_mean`: a collapse onto the centre has it near 1)."""
     cfg, out, dev = cfg or LatentDiTConfig(), {}, next(model.parameters()).device
-    lat, g = data.latents.to(dev), torch.Generator(dev).manual_seed(seed)
+    d, g = data.to(dev), torch.Generator(dev).manual_seed(seed)
+    centre = d.latents.float().mean(0, keepdim=True)
     for k in k_views:
-        cos, near, elev = [], [], []
-        for s in range(0, len(lat), batch):
-            ids = torch.arange(s, min(len(lat), s + batch), device=dev)
-            feats, poses, pad = sample_views(data.to(dev), ids, k, k, g)
+        cos, near, elev, to_mean = [], [], [], []
+        for s in range(0, len(d.latents), batch):
+            ids = torch.arange(s, min(len(d.latents), s + batch), device=dev)
+            feats, poses, pad = sample_views(d, ids, k, k, g)
             z = sample_latents(model, data, feats, poses, pad, cfg, seed)
-            c = F.cosine_similarity(z[:, None], lat[None], dim=2)
+            c = cosines(z, d.latents)
             cos.append(c[torch.arange(len(ids)), ids])
             near.append(c.argmax(1))
             elev.append(poses[:, 0, 1])
-        cos, near = torch.cat(cos).cpu(), torch.cat(near).cpu()
-        top1 = (near == torch.arange(len(lat))).float().mean().item()
+            to_mean.append(cosines(z, centre)[:, 0])
+        cos, near, to_mean = torch.cat(cos).cpu(), torch.cat(near).cpu(), torch.cat(to_mean).cpu()
+        top1 = (near == torch.arange(len(d.latents))).float().mean().item()
         frac = (cos >= 0.99).float().mean().item()
         out[k] = dict(cos=cos.tolist(), frac_cos_099=frac, median_cos=cos.median().item(), top1=top1,
-                      nearest=[data.names[i] for i in near.tolist()],
-                      elevation=torch.cat(elev).cpu().tolist())       # of each shape's first view
+                      nearest=[data.names[i] for i in near.tolist()], distinct=len(set(near.tolist())),
+                      cos_mean=to_mean.tolist(), elevation=torch.cat(elev).cpu().tolist())   # of each first view
     return out
 
 def save_recall(r: dict, path):
@@ -330,13 +343,14 @@ def print_recall(r: dict):
         print("K=1 misses by the view's elevation: " + ", ".join(bins))
 
 # %% ../nbs/09_latent_dit.ipynb #6226cebb
-def load_latent_dit(run_dir, device=None) -> tuple[DiT, LatentDiTConfig, dict]:
-    "The trained DiT in `run_dir`, its config and its checkpoint dict."
-    p, dev = Path(run_dir)/CHECKPOINT, default_device(device)
+def load_latent_dit(run_dir, device=None, config: type = None) -> tuple[DiT, LatentDiTConfig, dict]:
+    "The trained DiT in `run_dir`, its config (of class `config`: the weight DiT's is another) and its checkpoint dict."
+    p, dev, config = Path(run_dir)/CHECKPOINT, default_device(device), config or LatentDiTConfig
     if not find_checkpoint(run_dir):
-        raise MissingError(f"{p}: no latent DiT checkpoint; train one with img2sdf_train_latent_dit")
+        what = 'latent' if config is LatentDiTConfig else 'weight'
+        raise MissingError(f"{p}: no {what} DiT checkpoint; train one with img2sdf_train_{what}_dit")
     st = load_checkpoint(p)
-    cfg = LatentDiTConfig.from_dict(st['config'], source=str(p))
+    cfg = config.from_dict(st['config'], source=str(p))
     dit = make_dit(cfg, st['feat_dim'], st['mean'].numel()).to(dev)
     dit.load_state_dict(st['model'])
     return dit.eval(), cfg, st
@@ -366,7 +380,10 @@ def shape_categories(dit_run, names) -> list:
 class ImageTo3D:
     "Views in, mesh out: an image encoder, the latent DiT and the DeepSDF decoder."
     def __init__(self, dit_run, deepsdf_run, device=None, dinov2: str = 'facebook/dinov2-base'):
-        dev = default_device(device)
+        dev, self.watch = default_device(device), Stopwatch()     # the seconds each stage took, added up
+        with self.watch('models'): self._load(dit_run, deepsdf_run, dev, dinov2)
+
+    def _load(self, dit_run, deepsdf_run, dev, dinov2):
         self.dit, self.cfg, st = load_latent_dit(dit_run, dev)
         self.deepsdf, dst = load_deepsdf(deepsdf_run, dev)
         if len(dst['names']) != len(st['names']):
@@ -397,16 +414,17 @@ class ImageTo3D:
         """A latent for 1-8 `images` (files or HxWx3 uint8 arrays) at `poses` ((K, 2) degrees; default: the first K
         render views); with `prepare`, each image is first made to look like a view (`prepare_view`)."""
         if not 1 <= len(images) <= 8: raise UsageError(f"give 1 to 8 images, not {len(images)}")
-        imgs = [prepare_view(i, 224, fill)[0] if prepare else read_view(i) for i in images]
+        with self.watch('mask'): imgs = [prepare_view(i, 224, fill)[0] if prepare else read_view(i) for i in images]
         if poses is None: poses = fibonacci_views(64)[:len(imgs)]
         else: poses = np.asarray(poses, np.float32).reshape(len(imgs), 2)
-        feats = self.encoder(np.stack(imgs))[None]
-        return sample_latents(self.dit, self.data, feats, torch.as_tensor(poses)[None], None, self.cfg, seed)[0]
+        with self.watch('features'): feats = self.encoder(np.stack(imgs))[None]
+        with self.watch('DiT'):
+            return sample_latents(self.dit, self.data, feats, torch.as_tensor(poses)[None], None, self.cfg, seed)[0]
 
     def predict(self, images, poses=None, res: int = 128, seed: int = 0, **kw):
         "Mesh (or `NoSurface`) and latent for `images` (`kw`: `latent`'s `prepare` and `fill`)."
         z = self.latent(images, poses, seed, **kw)
-        return decode_mesh(self.deepsdf, z, res), z
+        with self.watch('meshing'): return decode_mesh(self.deepsdf, z, res), z
 
 # %% ../nbs/09_latent_dit.ipynb #4e7d6f6e
 @console_script
@@ -455,23 +473,24 @@ def newest_dit(home=None) -> Path:
         raise MissingError(f"{runs}: no trained latent DiT; train one (img2sdf_run --preset cpu) or give --dit")
     return max(dits, key=lambda d: max(p.stat().st_mtime for p in d.glob('checkpoint.*')))
 
-def prediction_figure(views, mesh, poses=((30.0, 20.0), (120.0, 20.0), (-60.0, 50.0)), size: int = 224):
-    "The prepared input `views` (top) and the predicted `mesh`, shaded by the views' renderer from `poses` (bottom)."
-    import matplotlib.pyplot as plt
+def prediction_picture(views, mesh, poses=((30.0, 20.0), (120.0, 20.0), (-60.0, 50.0)), size: int = 224):
+    """One picture: the prepared input `views` (top row) and the predicted `mesh` shaded by the views' renderer from
+    `poses` (bottom row), each captioned; PIL only, so that a preview costs no plotting library."""
+    from PIL import ImageDraw
     ren = Renderer(ViewsConfig(size=size))
     try: pics = [ren.picture(mesh, p) for p in poses]
     finally: ren.close()
-    cols = max(len(views), len(pics))
-    fig, axs = plt.subplots(2, cols, figsize=(2 * cols, 4.2), dpi=90, squeeze=False)
-    for ax in axs.flat: ax.set_axis_off()
-    for k, v in enumerate(views):
-        axs[0, k].imshow(v)
-        axs[0, k].set_title(f'input {k} as the model saw it', fontsize=7)
-    for k, (p, pose) in enumerate(zip(pics, poses)):
-        axs[1, k].imshow(p)
-        axs[1, k].set_title(f'mesh at {pose}', fontsize=7)
-    fig.tight_layout()
-    return fig
+    cols, cap = max(len(views), len(pics)), 14
+    sheet = Image.new('RGB', (cols * size, 2 * (size + cap)), 'white')
+    draw = ImageDraw.Draw(sheet)
+    rows = [(v, f'input {k} as the model saw it') for k, v in enumerate(views)], \
+           [(p, f'mesh at {pose}') for p, pose in zip(pics, poses)]
+    for r, row in enumerate(rows):
+        for k, (im, title) in enumerate(row):
+            x, y = k * size, r * (size + cap)
+            draw.text((x + 4, y + 1), title, fill='black')
+            sheet.paste(Image.fromarray(np.asarray(im)).resize((size, size)), (x, y + cap))
+    return sheet
 
 MESH_OUT = ('.obj', '.ply', '.stl', '.glb', '.off')
 
@@ -495,23 +514,36 @@ def predict_cli(argv=None):
     ap.add_argument('--images', nargs='+', required=True)
     ap.add_argument('--poses', nargs='*', help='az,el per image (degrees)')
     ap.add_argument('--out', default='mesh.obj', help=f"the mesh file, one of {', '.join(MESH_OUT)}")
-    ap.add_argument('--res', type=int, default=256)
+    ap.add_argument('--res', type=int, default=128, help="the mesh's grid (cells a side), as in the app")
     ap.add_argument('--model', help='an exported model folder, a pipeline run folder or a Hugging Face hub id')
     ap.add_argument('--dit', help='latent DiT run (default: the newest under <data home>/runs)')
     ap.add_argument('--deepsdf', help="DeepSDF run (default: the one the DiT was trained on)")
     ap.add_argument('--device')
     ap.add_argument('--fill', type=float, default=0.75, help="share of the frame the object's longer side spans")
+    ap.add_argument('--mask', default='auto', help="how the object is found in a picture without alpha: auto (the "
+                    "border's colour on a plain background, else rembg's segmenter), plain, rembg or rembg:MODEL")
+    ap.add_argument('--mask_files', nargs='*', default=[], help="the object's own mask for each image, white on black")
     ap.add_argument('--as_is', action='store_true', help='use the images as they are (they are renders like the views)')
     a = ap.parse_args(argv)
+    settle_process()                                      # a short command: see `settle_process`
     out = Path(a.out)
     if out.suffix.lower() not in MESH_OUT:
         raise UsageError(f"--out {out}: write a mesh as one of {', '.join(MESH_OUT)}")
+    if a.mask_files and len(a.mask_files) != len(a.images):
+        raise UsageError(f"--mask_files: {len(a.mask_files)} masks for {len(a.images)} images; give one for each")
     stem = out.with_suffix('')
     seen = [Path(f'{stem}.input_{k}.png') for k in range(len(a.images))]
     preview, record = Path(f'{stem}.preview.png'), Path(f'{stem}.prediction.json')
-    refuse_overwrite([out, *seen, preview, record], inputs=a.images, made=_made_before(record))
+    refuse_overwrite([out, *seen, preview, record], inputs=a.images + a.mask_files, made=_made_before(record))
     poses = [tuple(map(float, p.split(','))) for p in a.poses] if a.poses else None
-    views = [read_view(p) if a.as_is else prepare_view(p, 224, a.fill)[0] for p in a.images]   # bad images fail first
+    masks, watch = a.mask_files or [None] * len(a.images), Stopwatch()
+    found = [None] * len(a.images)
+    with watch('mask'):
+        if a.as_is: views = [read_view(p) for p in a.images]
+        else: views, _, found = zip(*(prepare_view(p, 224, a.fill, method=a.mask, mask=m)
+                                      for p, m in zip(a.images, masks)))
+    for p, f, s in zip(a.images, found, seen):            # bad images fail above, before anything is written
+        if f and f.doubts: print(doubt_line(p, f.doubts, str(s)), file=sys.stderr, flush=True)
     if a.model and (a.dit or a.deepsdf): raise UsageError("give --model, or --dit and --deepsdf, not both")
     if a.model: dit, deepsdf = model_runs(resolve_model(a.model))
     else:
@@ -519,17 +551,23 @@ def predict_cli(argv=None):
         deepsdf = Path(a.deepsdf) if a.deepsdf else deepsdf_of(dit)
     print(f"models: latent DiT {dit}, DeepSDF {deepsdf}", flush=True)
     pipe = ImageTo3D(dit, deepsdf, a.device)
+    settle_process()                                      # the models and the segmenter are loaded: freeze them too
     mesh, z = pipe.predict(views, poses, a.res)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for v, p in zip(views, seen):
-        with atomic_write(p) as f: Image.fromarray(v).save(f, format='PNG')
-    r = rank_latent(z, pipe.data.latents, pipe.labels)
-    made = [p.name for p in seen]
-    if mesh:
-        write_mesh(mesh, out)
-        save_figure(prediction_figure(views, mesh), preview)
-        made += [out.name, preview.name]
+    with watch('writing'):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for v, p in zip(views, seen):
+            with atomic_write(p) as f: Image.fromarray(v).save(f, format='PNG')
+        r = rank_latent(z, pipe.data.latents, pipe.labels)
+        made = [p.name for p in seen]
+        if mesh:
+            write_mesh(mesh, out)
+            with atomic_write(preview) as f: prediction_picture(views, mesh).save(f, format='PNG')
+            made += [out.name, preview.name]
+    stages = watch.seconds | pipe.watch.seconds
+    seconds = {k: round(watch.seconds.get(k, 0) + pipe.watch.seconds.get(k, 0), 3) for k in stages}
     save_json(dict(made_by='img2sdf_predict', files=made, images=[str(Path(p).resolve()) for p in a.images],
+                   seconds=seconds,
+                   masks=[dict(method=f.method, doubts=f.doubts) if f else None for f in found],
                    dit=str(dit), deepsdf=str(deepsdf), encoder=pipe.data.encoder, prepared=not a.as_is,
                    nearest=r['top'][:5], latent=z.tolist()), record)
     if not mesh: raise SystemExit(f"the predicted shape has {mesh}; what the model saw is in {seen[0]}")

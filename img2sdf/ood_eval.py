@@ -87,9 +87,13 @@ class Evaluator:
         check_latents(st, self.data.latents, dit_run, deepsdf_run)
         made_by = lambda state: (state.get('made') or {}).get('digest', '')       # '' for a run of an earlier version
         self.made = made_record(self.cfg.made_settings(), deepsdf=made_by(dst), dit=made_by(st))
+        self.index(train_ds)
+
+    def index(self, train_ds: ShapeDataset):
+        "What scoring keeps of `train_ds` and `self.data`: shapes by name, mean view features, the mean latent."
         self.train_ds = train_ds
         self.by_name = {s['name']: i for i, s in enumerate(train_ds.shapes)}
-        self.train_mean_feat = F.normalize(self.data.feats.mean(1), dim=1)
+        self.train_mean_feat = F.normalize(self.data.feats.mean(1).float(), dim=1)
         self.mean_latent = self.data.latents.mean(0)
         self._meshes = OrderedDict()        # meshes that do not depend on the test shape, most recent last
 
@@ -140,14 +144,20 @@ def shape_latents(self: Evaluator, ds: ShapeDataset, ids, feats, poses) -> list[
         views = [self.views(ids[j], feats.shape[1], k) for j, k in jobs]
         for (j, k), zr in zip(jobs, self.predict_many([feats[j] for j, _ in jobs], poses, views)): out[j][k] = zr
     if 'upper_bound' in c.methods:
-        pts, sdf = zip(*(ds.sdf(i) for i in ids))
-        t = lambda a: torch.from_numpy(np.stack(a)).float()
-        fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, batch=c.upper_bound_points,
-                                       seed=c.seed)
-        same_size = len({len(x) for x in pts}) == 1      # all at once; shapes of other sizes one by one
-        fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
-        for o, (z, l1) in zip(out, fits): o['upper_bound'] = (z.reshape(-1).cpu(), float(l1))
+        for o, zl in zip(out, self.upper_bounds(ds, ids)): o['upper_bound'] = zl
     return out
+
+@patch
+def upper_bounds(self: Evaluator, ds: ShapeDataset, ids) -> list[tuple]:
+    "(latent, SDF L1) of each shape `ids` of `ds` fitted to its own SDF samples through the frozen decoder."
+    c = self.cfg
+    pts, sdf = zip(*(ds.sdf(i) for i in ids))
+    t = lambda a: torch.from_numpy(np.stack(a)).float()
+    fit = lambda p, s: fit_latents(self.deepsdf, t(p), t(s), c.upper_bound_steps, batch=c.upper_bound_points,
+                                   seed=c.seed)
+    same_size = len({len(x) for x in pts}) == 1      # all at once; shapes of other sizes one by one
+    fits = zip(*fit(pts, sdf)) if same_size else (fit([x], [y]) for x, y in zip(pts, sdf))
+    return [(z.reshape(-1).cpu(), float(l1)) for z, l1 in fits]
 
 # %% ../nbs/10_ood_eval.ipynb #58712f6f
 @patch
@@ -407,7 +417,7 @@ def examples_figure(ev: Evaluator, ds: ShapeDataset, features, ids, split: str, 
             z, r = ev.predict(fe, po, v)
             near = r['top'][0][0]
             pics = [np.asarray(Image.open(ds.root/s['dir']/'views'/f'view_{int(v[0]):02d}.png')),
-                    ren.picture(decode_mesh(ev.deepsdf, z, ev.cfg.res)),
+                    ren.picture(ev.decode(z)),
                     ren.picture(ev.train_ds.mesh(ev.by_name[near])), ren.picture(ds.mesh(i))]
             titles = [f"{s['name']} ({ds.category(i)}): view", f"model, K={k}",
                       f"nearest: {near} cos {r['top'][0][1]:.3f}", 'ground truth']

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_per_shape.ipynb #de8ff861
 from __future__ import annotations
-import time
+import os, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,14 +15,16 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, amp_autocast, save_json, load_json, save_npz, save_torch, progress, MissingError,
-    ArgumentParser, console_script, made_record, start_again, sampled, lr_schedule)
+    ConfigError, UsageError, ArgumentParser, console_script, made_record, start_again, sampled, lr_schedule, bench,
+    digest, refuse_overwrite)
 from .geometry import PositionalEncoding, SDFMLP, sdf_to_mesh, clamped_l1
 
 # %% auto #0
-__all__ = ['STUDY_GEOMETRY', 'PerShapeDecoder', 'weight_layout', 'flatten_weights', 'load_weights', 'PerShapeConfig', 'point_ids',
-           'BatchedDecoders', 'train_l1', 'eval_l1', 'fit_decoders', 'random_init', 'fit_anchor', 'loss_stats',
-           'fit_per_shape', 'load_per_shape', 'print_loss_stats', 'weight_geometry', 'print_geometry',
-           'weights_to_mesh', 'fit_per_shape_cli', 'bench_per_shape', 'bench_per_shape_cli']
+__all__ = ['STUDY_GEOMETRY', 'PEAK_BF16_TFLOPS', 'PHASE1_REFERENCE', 'PerShapeDecoder', 'weight_layout', 'layer_sizes',
+           'flatten_weights', 'load_weights', 'PerShapeConfig', 'point_ids', 'BatchedDecoders', 'train_l1', 'eval_l1',
+           'fit_decoders', 'random_init', 'fit_anchor', 'loss_stats', 'fit_per_shape', 'load_per_shape',
+           'print_loss_stats', 'weight_geometry', 'mean_pairwise_cos', 'print_geometry', 'weights_to_mesh',
+           'fit_per_shape_cli', 'step_flops', 'variant', 'step_agreement', 'bench_per_shape', 'bench_per_shape_cli']
 
 # %% ../nbs/05_per_shape.ipynb #005e384c
 class PerShapeDecoder(nn.Module):
@@ -41,6 +43,11 @@ def weight_layout(model: nn.Module = None) -> list[tuple[str, tuple, slice]]:
         out.append((name, tuple(p.shape), slice(o, o + p.numel())))
         o += p.numel()
     return out
+
+def layer_sizes(model: nn.Module = None) -> list[int]:
+    "Entries of each linear layer (its weights, then its bias) in the flat vector, in order."
+    layers = [m for m in (model or PerShapeDecoder()).modules() if isinstance(m, nn.Linear)]
+    return [m.weight.numel() + m.bias.numel() for m in layers]
 
 def flatten_weights(model: nn.Module) -> torch.Tensor:
     "The model's parameters as one vector, in `weight_layout` order."
@@ -77,10 +84,15 @@ class PerShapeConfig(Config):
     n_shapes: int = 0               # first n shapes (0: all)
     eval_points: int = 32_768
     amp: str = 'fp32'               # or 'bf16'
+    kernel: str = 'torch'           # or 'fused': a batched step as one Triton kernel and a product a layer (CUDA)
+    block: int = 128                # fused: points a kernel program takes
+    warps: int = 8                  # fused: warps a kernel program runs
     seed: int = 0
-    operational = ('chunk', 'mode', 'init', 'n_shapes')   # chunks and both inits share one run folder
+    operational = ('chunk', 'mode', 'init', 'n_shapes', 'block', 'warps')   # chunks and both inits share a folder
+    choices = dict(kernel=('torch', 'fused'))
     presets = {'paper': {},
-               'gpu': dict(amp='bf16'),
+               'gpu': dict(amp='bf16', kernel='fused'),
+               'gpu_torch': dict(amp='bf16'),     # the gpu preset before the fused kernel
                'cpu': dict(points=4096, steps_per_epoch=4, anchor_epochs=150, epochs=50, n_shapes=40, chunk=40),
                'tiny': dict(points=512, steps_per_epoch=2, anchor_epochs=40, epochs=30, eval_points=2048, lr=1e-3)}
 
@@ -132,18 +144,33 @@ def eval_l1(vecs, points, sdf, cfg: PerShapeConfig, chunk: int = 32) -> torch.Te
     return torch.cat([clamped_l1(BatchedDecoders(vecs[i:i + chunk].float(), cfg)(points[i:i + chunk, :n].float()),
                                  sdf[i:i + chunk, :n].float(), cfg.clamp).mean(1) for i in range(0, len(vecs), chunk)])
 
+def _fused_step(bd: BatchedDecoders, cfg: PerShapeConfig, device):
+    "The fused step of `cfg` for `bd`, or a `UsageError` saying what it needs."
+    import importlib.util
+    if device.type != 'cuda' and not os.environ.get('TRITON_INTERPRET'):
+        raise UsageError("kernel=fused runs on a CUDA GPU (TRITON_INTERPRET=1 runs it on the CPU, slowly, for tests); "
+                         "use kernel=torch here")
+    if importlib.util.find_spec('triton') is None:
+        raise UsageError("kernel=fused needs the triton package; use kernel=torch")
+    from img2sdf.fused_step import FusedStep
+    act = torch.bfloat16 if cfg.amp == 'bf16' else torch.float32
+    return FusedStep(bd.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)
+
 def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
     bd = BatchedDecoders(init.to(device), cfg)
     fused = dict(fused=True) if device.type == 'cuda' else {}
     opt = torch.optim.Adam(bd.params, lr, **fused)
     sched = lr_schedule(opt, steps)
     rows = torch.arange(len(ids), device=device)[:, None]
+    kernel = _fused_step(bd, cfg, device) if cfg.kernel == 'fused' else None
     for step in range(steps):
         j = point_ids(ids, step, cfg.points, points.shape[1], cfg.seed)
-        with amp_autocast(cfg.amp, device):
-            loss = train_l1(bd(points[rows, j]), sdf[rows, j], cfg.clamp).mean(1).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if kernel: kernel(points, sdf, j)                 # sets every gradient
+        else:
+            with amp_autocast(cfg.amp, device):
+                loss = train_l1(bd(points[rows, j]), sdf[rows, j], cfg.clamp).mean(1).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
         opt.step()
         sched.step()
     return bd.vectors()
@@ -172,7 +199,7 @@ def fit_decoders(points, sdf, init, cfg: PerShapeConfig = None, epochs: int = No
     if cfg.mode == 'batched':
         for s in progress(range(0, len(points), cfg.chunk), desc='fit chunks', disable=quiet or None):
             e = slice(s, s + cfg.chunk)
-            args = (x[e].to(device) for x in (init, points, sdf, ids))
+            args = (x[e].to(device).contiguous() for x in (init, points, sdf, ids))
             out.append(_fit_batched(*args, steps, lr, cfg, device))
     elif cfg.mode == 'sequential':
         for i in progress(range(len(points)), desc='fit shapes', disable=quiet or None):
@@ -216,21 +243,24 @@ def _phase1_record(out: Path, made: dict, restart: bool):
     save_json(made, out/'made.json')
 
 def fit_per_shape(samples, cfg: PerShapeConfig = None, out=None, device=None, quiet: bool = False,
-                  restart: bool = False) -> dict:
+                  restart: bool = False, anchor: dict = None) -> dict:
     """Phase 1 on `samples` (an `SDFSamples`): anchor, then all fits; resumable from `out` where the same settings and
-    samples made it. Returns weights, losses, names, stats."""
+    samples made it. `anchor`: another run's (its `anchor.pt`), so that other shapes start where that run's did.
+    Returns weights, losses, names, stats."""
     cfg, device, out = cfg or PerShapeConfig(), default_device(device), Path(out) if out else None
     n, t0 = min(cfg.n_shapes or len(samples), len(samples)), time.perf_counter()
     pts, sdf, names = samples.points[:n], samples.sdf[:n], samples.names[:n]
-    if out: _phase1_record(out, made_record(cfg.made_settings(), shapes=names, samples=sampled(pts, sdf)), restart)
+    given = dict(anchor=digest(anchor['weights'])) if anchor else {}
+    if out: _phase1_record(out, made_record(cfg.made_settings(), shapes=names, samples=sampled(pts, sdf), **given),
+                           restart)
     anchor_file = out/'anchor.pt' if out else None
-    if anchor_file and anchor_file.exists():
-        a = torch.load(anchor_file, weights_only=True)
-        anchor, anchor_l1 = a['weights'], a['l1']
-    else:
-        anchor, anchor_l1 = fit_anchor(pts[0], sdf[0], cfg, device)
-        if out: save_torch(dict(weights=anchor, l1=anchor_l1, name=names[0], config=cfg.to_dict()), anchor_file)
-    if not quiet: print(f"anchor ({names[0]}): L1 {anchor_l1:.5f}", flush=True)
+    if anchor is None and anchor_file and anchor_file.exists(): anchor = torch.load(anchor_file, weights_only=True)
+    if anchor is None:
+        w, l1 = fit_anchor(pts[0], sdf[0], cfg, device)
+        anchor = dict(weights=w, l1=l1, name=names[0], config=cfg.to_dict())
+    if anchor_file and not anchor_file.exists(): save_torch(anchor, anchor_file)
+    if not quiet: print(f"anchor ({anchor['name']}{', given' if given else ''}): L1 {anchor['l1']:.5f}", flush=True)
+    anchor, anchor_l1 = anchor['weights'], anchor['l1']
     ws, ls = [], []
     for s in progress(range(0, n, cfg.chunk), desc=f'fit {n} shapes ({cfg.init} init)', disable=quiet or None):
         e = min(n, s + cfg.chunk)
@@ -301,6 +331,13 @@ def weight_geometry(w, names=None, central: int = 3, ks=(10, 100, 1000, 10_000, 
                 var_dims={k: at(cvar, k) for k in ks}, var_pcs={k: at(cev, k) for k in ks},
                 dim_std_median=var.sqrt().median().item())
 
+def mean_pairwise_cos(w, chunk: int = 1024) -> float:
+    """The mean cosine over all pairs of distinct rows of `w` (N, D): (|sum of unit rows|^2 - N) / (N (N - 1)), with
+    no N x N matrix, so that it is cheap at 10,000 shapes."""
+    s = sum(F.normalize(x.double(), dim=1).sum(0) for x in torch.as_tensor(w).split(chunk))
+    n = len(w)
+    return ((s @ s - n) / (n * (n - 1))).item()
+
 def print_geometry(cols: dict):
     "Diagnostic 5 side by side: `cols` maps a column title to a `weight_geometry` result; the study's column first."
     S = STUDY_GEOMETRY
@@ -366,32 +403,85 @@ def fit_per_shape_cli(argv=None):
     save_json(cols, out/'geometry.json')
 
 # %% ../nbs/05_per_shape.ipynb #1ec5286c
-def bench_per_shape(n_shapes: int = 1000, n_sequential: int = 4, preset: str = 'gpu', steps: int = 50,
-                    device=None, n_points: int = 200_000) -> dict:
-    "Shapes per minute of batched and sequential fits at `preset`'s step size; the projected time of the preset's fits."
+PEAK_BF16_TFLOPS = {'H100': 989.4, 'H200': 989.4}   # dense bf16 matrix rate of the SXM parts, by their datasheets
+PHASE1_REFERENCE = dict(shapes=1000, seconds=247.2, what='1,000 procedural fits, the torch kernel in bf16 on one H200 '
+                        '(results/failure_modes_procedural_gpu.json)')
+
+def step_flops(cfg: PerShapeConfig) -> float:
+    "FLOPs of one shape's training step: three forward passes (two per multiply-add) over `cfg.points` points."
+    d = PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden)
+    return 3 * 2 * sum(m.weight.numel() for m in d.modules() if isinstance(m, nn.Linear)) * cfg.points
+
+def variant(spec: str, cfg: PerShapeConfig) -> PerShapeConfig:
+    "`cfg` as a benchmark variant: 'sequential', 'torch' (batched), 'fused', or either with fields: 'fused:block=64'."
+    name, _, over = spec.partition(':')
+    if name not in ('sequential', 'torch', 'fused'): raise ConfigError(f"unknown variant {spec!r}")
+    c = cfg.replace(mode='sequential' if name == 'sequential' else 'batched',
+                    kernel='fused' if name == 'fused' else 'torch')
+    return c.override(*over.split(',')) if over else c
+
+def _matmul_tflops(device, n: int = 8192) -> float:
+    "The bf16 matrix rate measured on `device`: the median of 20 products of random n x n matrices."
+    a, b = (torch.randn(n, n, device=device, dtype=torch.bfloat16) for _ in range(2))
+    return 2 * n ** 3 / bench(lambda: a @ b, repeats=20, warmup=3)['median'] / 1e12
+
+def step_agreement(points, sdf, init, cfg: PerShapeConfig, act) -> float:
+    """The largest relative difference, over parameter tensors, between one step's gradients from the fused kernel in
+    `act` and from autograd (in bf16 autocast where `act` is bf16, else fp32): that the fast step is the same step."""
+    from img2sdf.fused_step import FusedStep
+    ids = torch.arange(len(points), device=points.device)
+    j = point_ids(ids, 0, cfg.points, points.shape[1], cfg.seed)
+    ref, mine = BatchedDecoders(init, cfg), BatchedDecoders(init, cfg)
+    with amp_autocast('bf16' if act == torch.bfloat16 else 'fp32', points.device):
+        loss = train_l1(ref(points[ids[:, None], j]), sdf[ids[:, None], j], cfg.clamp).mean(1).sum()
+    loss.backward()
+    FusedStep(mine.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)(points, sdf, j)
+    return max(((a.grad - b.grad).norm() / a.grad.norm()).item() for a, b in zip(ref.params, mine.params))
+
+def bench_per_shape(n_shapes: int = 1000, preset: str = 'gpu', steps: int = 50, device=None, n_points: int = 200_000,
+                    variants=('sequential', 'torch', 'fused'), n_sequential: int = 4, repeats: int = 3) -> dict:
+    """Phase 1 fitting speed of each variant (`variant`) at `preset`'s recipe: the median time of `steps` steps of
+    `n_shapes` shapes (`n_sequential` for one at a time), shapes a second at the recipe's full length, the projected
+    time of 1,000 and 10,000 fits, and the achieved TFLOP/s beside the card's rate."""
     from img2sdf.deepsdf import analytic_samples
     device, cfg = default_device(device), PerShapeConfig.preset(preset)
     base = analytic_samples(n_points, device=device)
     reps = -(-n_shapes // len(base))
     pts, sdf = base.points.repeat(reps, 1, 1)[:n_shapes], base.sdf.repeat(reps, 1)[:n_shapes]
-    init = torch.stack([flatten_weights(PerShapeDecoder())] * n_shapes).to(device)
-    full, out = cfg.steps(n_points, cfg.epochs), {}
-    for mode, n in (('sequential', n_sequential), ('batched', n_shapes)):
-        c = cfg.replace(mode=mode, epochs=1, steps_per_epoch=steps, eval_points=256, chunk=min(cfg.chunk, n))
-        two = slice(min(n, 2))                          # a warm-up
+    torch.manual_seed(0)
+    init = torch.stack([flatten_weights(PerShapeDecoder(cfg.n_freqs, cfg.hidden, cfg.n_hidden))] * n_shapes).to(device)
+    full, flops = cfg.steps(n_points, cfg.epochs), step_flops(cfg)
+    card = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
+    ref = PHASE1_REFERENCE
+    out = dict(device=card, preset=preset, n_points=n_points, steps_full=full, flops_per_shape_step=flops,
+               peak_bf16_tflops=next((v for k, v in PEAK_BF16_TFLOPS.items() if k in card), None),
+               matmul_bf16_tflops=_matmul_tflops(device) if device.type == 'cuda' else None, reference=ref, variants={})
+    print(f"Phase 1 on {card}, preset {preset}: {full} steps of {cfg.points:,} points a shape, "
+          f"{flops / 1e9:.1f} GFLOP a shape-step (three forward passes)")
+    if out['matmul_bf16_tflops']:
+        print(f"the card: {out['peak_bf16_tflops'] or '?'} TFLOP/s dense bf16 by its datasheet, "
+              f"{out['matmul_bf16_tflops']:.0f} measured (8192^3 bf16 products)")
+    print(f"{'variant':<28}{'shapes/s':>10}{'1,000 fits':>12}{'10,000 fits':>13}{'TFLOP/s':>9}{'warm-up':>9}")
+    print(f"{'reference: ' + ref['what'][:16]:<28}{ref['shapes'] / ref['seconds']:>10.2f}{ref['seconds']:>11.0f}s"
+          f"{ref['seconds'] * 10:>12.0f}s{flops * ref['shapes'] * full / ref['seconds'] / 1e12:>9.1f}", flush=True)
+    for spec in variants:
+        c = variant(spec, cfg)
+        n = n_sequential if c.mode == 'sequential' else n_shapes
+        c = c.replace(epochs=1, steps_per_epoch=steps, eval_points=256, chunk=min(cfg.chunk, n))
+        v = out['variants'][spec] = {}
+        if c.kernel == 'fused':      # first the same step: its gradients against autograd's on 8 shapes
+            acts = (torch.float32, torch.bfloat16) if device.type == 'cuda' else (torch.float32,)
+            v['grad_rel_diff'] = {str(a).split('.')[-1]: step_agreement(pts[:8], sdf[:8], init[:8], c, a) for a in acts}
+        two, t0 = slice(min(n, 2)), time.perf_counter()                   # a warm-up: compiles what it needs
         fit_decoders(pts[two], sdf[two], init[two], c.replace(steps_per_epoch=2), device=device, quiet=True)
-        if device.type == 'cuda': torch.cuda.synchronize()
-        t = time.perf_counter()
-        fit_decoders(pts[:n], sdf[:n], init[:n], c, device=device, quiet=True)
-        if device.type == 'cuda': torch.cuda.synchronize()
-        dt = time.perf_counter() - t
-        per_shape = dt / n * full / steps
-        out[mode] = dict(shapes=n, steps=steps, seconds=dt, shapes_per_min=60 / per_shape,
-                         projected_s=per_shape * n_shapes)
-        print(f"{mode:>10}: {n} shapes x {steps} steps in {dt:.2f} s -> {60 / per_shape:,.1f} shapes/min "
-              f"at {full} steps "
-              f"({preset}); {n_shapes} shapes: {per_shape * n_shapes:,.0f} s", flush=True)
-    print(f"batched / sequential: {out['batched']['shapes_per_min'] / out['sequential']['shapes_per_min']:.1f}x")
+        t = bench(lambda: fit_decoders(pts[:n], sdf[:n], init[:n], c, device=device, quiet=True), repeats, 0)
+        per_s = n * steps / t['median'] / full
+        v |= dict(shapes=n, steps=steps, seconds=t['median'], times=t['times'], shapes_per_s=per_s, warmup_s=
+                  time.perf_counter() - t0 - sum(t['times']), fits_1000_s=1000 / per_s, fits_10000_s=10_000 / per_s,
+                  tflops=flops * n * steps / t['median'] / 1e12)
+        same = ''.join(f"  gradients vs autograd, {a}: {d:.1e}" for a, d in v.get('grad_rel_diff', {}).items())
+        print(f"{spec:<28}{v['shapes_per_s']:>10.2f}{v['fits_1000_s']:>11.0f}s{v['fits_10000_s']:>12.0f}s"
+              f"{v['tflops']:>9.1f}{v['warmup_s']:>8.1f}s{same}", flush=True)
     return out
 
 @console_script
@@ -399,9 +489,17 @@ def bench_per_shape_cli(argv=None):
     "Console script `img2sdf_bench_per_shape`."
     ap = ArgumentParser(description=bench_per_shape.__doc__)
     ap.add_argument('--n_shapes', type=int, default=1000)
-    ap.add_argument('--n_sequential', type=int, default=4)
     ap.add_argument('--preset', default='gpu')
     ap.add_argument('--steps', type=int, default=50)
+    ap.add_argument('--variants', nargs='+', default=['sequential', 'torch', 'fused'],
+                    help="sequential, torch (batched) or fused, each with fields: fused:block=64,warps=4")
+    ap.add_argument('--n_sequential', type=int, default=4)
+    ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--device')
+    ap.add_argument('--json', help='write the figures here')
     a = ap.parse_args(argv)
-    bench_per_shape(a.n_shapes, a.n_sequential, a.preset, a.steps, a.device)
+    if a.json: refuse_overwrite([a.json])
+    r = bench_per_shape(a.n_shapes, a.preset, a.steps, a.device, variants=a.variants, n_sequential=a.n_sequential,
+                        repeats=a.repeats)
+    if a.json: save_json(r, a.json)
+

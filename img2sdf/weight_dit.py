@@ -15,17 +15,19 @@ from .core import save_json, ArgumentParser, console_script
 from .diffusion import Diffusion
 from .deepsdf import label_uid
 from .views import features_file
-from .per_shape import load_per_shape
+from .per_shape import load_per_shape, layer_sizes
 from .latent_dit import (
     LatentDiTConfig, LatentData, paired_features, train_latent_dit, sample_latents, sample_views,
     rank_latent, print_rank, to_tokens)
 
 # %% auto #0
-__all__ = ['STUDY_DIAG4', 'WeightDiTConfig', 'weight_data', 'standardize', 'n_floored', 'diagnostic1', 'attractors',
-           'print_diagnostic1', 'diagnostic4', 'print_diagnostic4', 'probe_ids', 'weight_dit_runs', 'print_ablations',
-           'train_weight_dit_cli']
+__all__ = ['LAYER_TOKENS', 'STUDY_DIAG4', 'WeightDiTConfig', 'weight_data', 'standardize', 'n_floored', 'diagnostic1',
+           'attractors', 'print_diagnostic1', 'diagnostic4', 'print_diagnostic4', 'probe_ids', 'weight_dit_runs',
+           'print_ablations', 'train_weight_dit_cli']
 
 # %% ../nbs/06_weight_dit.ipynb #0d82376b
+LAYER_TOKENS = tuple(layer_sizes())     # one token a layer of the per-shape network (HyperDiffusion's tokens)
+
 @dataclass
 class WeightDiTConfig(LatentDiTConfig):
     "Phases 6-9: the weight-space DiT and its training (study sections 4.2-4.3)."
@@ -46,18 +48,23 @@ class WeightDiTConfig(LatentDiTConfig):
                'phase9': dict(standardize=False, steps=5000, cfg_dropout=0.0, pose_dropout=0.0),
                'eps': dict(prediction='eps', steps=5000),
                'gpu': dict(amp='bf16', graph=True, n_shapes=0),
+               'layer': dict(n_tokens=1, token_sizes=LAYER_TOKENS),
+               'gpu_layer': dict(amp='bf16', graph=True, n_shapes=0, n_tokens=1, token_sizes=LAYER_TOKENS),
                'tiny': dict(d_model=64, depth=2, heads=4, steps=200, batch=8, lr=1e-3, log_every=50,
                             checkpoint_every=100, ddim_steps=10, n_shapes=0)}
     ablations = ('paper', 'phase8', 'phase9', 'eps')
 
 # %% ../nbs/06_weight_dit.ipynb #7b034371
-def weight_data(per_shape_run, features_path, cfg: WeightDiTConfig = None) -> LatentData:
-    "Phase 1 weights paired with a feature cache by each shape's uid, standardised per `cfg`."
-    cfg, ps = cfg or WeightDiTConfig(), load_per_shape(per_shape_run)
-    names = [n.split()[0] for n in ps['names']]
-    feats, poses, encoder = paired_features([label_uid(n) for n in ps['names']], features_path, per_shape_run)
-    n = min(cfg.n_shapes or len(names), len(names))
-    return standardize(ps['weights'][:n].float(), feats[:n], poses, names[:n], encoder, cfg)
+def weight_data(per_shape_run, features_path, cfg: WeightDiTConfig = None, ids=None,
+                init: str = 'anchor') -> LatentData:
+    """Phase 1 weights (the fits from `init`) of shapes `ids` (default: the first `cfg.n_shapes`) paired with a
+    feature cache by each shape's uid, standardised per `cfg`."""
+    cfg, ps = cfg or WeightDiTConfig(), load_per_shape(per_shape_run, init)
+    n = min(cfg.n_shapes or len(ps['names']), len(ps['names']))
+    ids = list(range(n)) if ids is None else list(ids)
+    labels = [ps['names'][i] for i in ids]
+    feats, poses, encoder = paired_features([label_uid(x) for x in labels], features_path, per_shape_run)
+    return standardize(ps['weights'][ids].float(), feats, poses, [x.split()[0] for x in labels], encoder, cfg)
 
 def standardize(w, feats, poses, names, encoder, cfg: WeightDiTConfig) -> LatentData:
     "`LatentData` of weights `w` with the per-dimension mean and floored std (or none, for Phase 8)."

@@ -1,6 +1,7 @@
 """The app as a user meets it, in headless Chromium (Debian's `chromium`, driven by playwright): start the app on
 127.0.0.1, upload a photo, press the button, wait for the mesh in the viewer, and save a screenshot. Fails unless
-the status line says a prediction was made and the viewer shows more than its background.
+the status line says a prediction was made and the viewer shows more than its background; prints the status and
+any warning about the picture's mask.
 
     python tools/app_screenshot.py [--model X] [--photo FILE] [--out nbs/images/app_screenshot.png]
 
@@ -53,6 +54,8 @@ def main(argv=None):
             page.get_by_text('predicted in').wait_for(timeout=180_000)
             answered = time.perf_counter() - t
             status = page.get_by_text('predicted in').inner_text()
+            warned = page.get_by_text('Check the mask:')
+            warning = warned.first.locator('xpath=..').inner_text() if warned.count() else 'none'
             canvas = page.locator('canvas').first
             canvas.wait_for(timeout=60_000)
             time.sleep(4)                                          # the viewer loads and frames the mesh
@@ -64,6 +67,7 @@ def main(argv=None):
     view = np.asarray(Image.open(io.BytesIO(shot)).convert('L'), float)
     spread = float(np.percentile(view, 99) - np.percentile(view, 1))
     print(f"status: {status}")
+    print(f"warning beside what the model saw: {warning}")
     print(f"viewer: {view.shape[1]}x{view.shape[0]} px, brightness spread {spread:.0f} of 255 "
           f"(a blank viewer has ~0); the status line came {answered:.1f} s after the click; screenshot {a.out}")
     if spread < 20: sys.exit("the viewer shows no mesh")

@@ -6,7 +6,8 @@
 
 `check` verifies: every notebook in nbs/sidebar.yml exists and has a title (a `# Title` first
 markdown cell or a `title:` front matter), every image a notebook or markdown page references
-exists, and README.md is what `readme` would write.
+exists, no notebook output embeds a frame of a local server (a live app's, empty on the site), and
+README.md is what `readme` would write.
 """
 import json, re, shutil, subprocess, sys
 from html.parser import HTMLParser
@@ -80,6 +81,16 @@ def _sidebar_files(node):
 
 
 IMG = re.compile(r'!\[[^\]]*\]\(([^)\s]+)')
+LOCAL_FRAME = re.compile(r'<iframe[^>]*src="https?://(127\.0\.0\.1|localhost|0\.0\.0\.0)[:/]', re.I)
+
+
+def local_frames(nb_path) -> list:
+    "The cells (by number) of a notebook whose outputs embed a frame of a local server: empty on the published site."
+    hits = []
+    for i, c in enumerate(_cells(nb_path)):
+        html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for o in c.get('outputs', []))
+        if LOCAL_FRAME.search(html): hits.append(i)
+    return hits
 
 
 def check():
@@ -96,6 +107,10 @@ def check():
         for ref in IMG.findall(text):
             if re.match(r'^(https?:|data:|attachment:)', ref): continue
             if not (p.parent / ref).exists(): errors.append(f'{p.name} references missing image {ref}')
+    for p in sorted(NBS.glob('*.ipynb')):
+        for i in local_frames(p):
+            errors.append(f'{p.name} cell {i}: an output embeds a local server\'s page (empty on the site); '
+                          'show a screenshot instead (launch the app with inline=False)')
     listed = {Path(f).name for f in files}
     for p in sorted(NBS.glob('[0-9]*.ipynb')):
         if p.name not in listed: errors.append(f'{p.name} is not in sidebar.yml')

@@ -1,0 +1,180 @@
+"""Object masks measured, not eyeballed: renders of held-out shapes pasted onto real photographs (scikit-image's sample
+photos, cropped and scaled) and the same renders on black, each found by every mask method and scored against the
+render's own alpha (mask IoU); then the mesh each prepared picture gives, cluttered against plain, by Chamfer-L1 with
+a paired bootstrap interval over shapes.
+
+    python tools/photo_masks.py --run RUN --json nbs/results/photo_masks.json --figure nbs/images/photo_masks.png
+
+RUN is an `img2sdf_run` folder (the `cpu` preset's, say): its model predicts the meshes, its held-out instances and
+out-of-distribution sets are the shapes. A few minutes on 2 CPU cores.
+"""
+import time
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+
+from img2sdf.core import ArgumentParser, console_script, load_json, save_json, save_figure, refuse_overwrite, UsageError
+from img2sdf.data import ShapeDataset
+from img2sdf.geometry import mesh_metrics_group
+from img2sdf.views import Renderer, ViewsConfig, fibonacci_views, on_background, find_object, prepare_view
+from img2sdf.latent_dit import ImageTo3D
+from img2sdf.ood_eval import paired_bootstrap, verdict
+
+PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'camera', 'brick', 'grass', 'gravel')   # scikit-image's
+METHODS = ('plain', 'rembg')          # `auto` is rembg where it is installed
+SHOWN = ('coffee', 'camera', 'grass', 'astronaut')     # the figure's photos, one a shape
+
+
+def backgrounds(rng) -> dict:
+    "Each sample photo as RGB, cropped to a random square of half to all of its shorter side."
+    out = {}
+    for name in PHOTOS:
+        a = getattr(skimage.data, name)()
+        a = np.repeat(a[..., None], 3, -1) if a.ndim == 2 else a[..., :3]
+        h = int(min(a.shape[:2]) * rng.uniform(0.5, 1.0))
+        y, x = rng.integers(0, a.shape[0] - h + 1), rng.integers(0, a.shape[1] - h + 1)
+        out[name] = np.ascontiguousarray(a[y:y + h, x:x + h])
+    return out
+
+
+def held_out(run: Path) -> list:
+    "(set name, data set, index) of every held-out shape of an `img2sdf_run` folder."
+    train = ShapeDataset(run/'data'/'train')
+    out = [('in-distribution', train, i) for i in load_json(run/'split.json')['test']]
+    for name in ('ood', 'ood-pybullet'):
+        if (run/'data'/name/'manifest.json').exists():
+            ds = ShapeDataset(run/'data'/name)
+            out += [(name, ds, i) for i in range(len(ds))]
+    return out
+
+
+def iou(a, b) -> float: return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def measure(run: Path, views: int = 2, size: int = 256, seed: int = 0, res: int = 128, n: int = 10_000) -> dict:
+    rng = np.random.default_rng(seed)
+    bgs, shapes = backgrounds(rng), held_out(run)
+    ren = Renderer(ViewsConfig(size=224))
+    pipe = ImageTo3D.from_pretrained(run, 'cpu')
+    poses = fibonacci_views(64)[::64 // views][:views]
+    rows, pairs, examples = [], [], []
+    t0 = time.perf_counter()
+    try:
+        for split, ds, i in shapes:
+            gt = ds.mesh(i)
+            rgba = ren.render(gt, poses, alpha=True)
+            cds = {}
+            for v, img in enumerate(rgba):
+                scale, at = rng.uniform(0.45, 0.85), rng.uniform(0.25, 0.75, 2)
+                black, truth = on_background(img[..., :3], img[..., 3], np.zeros((size, size, 3), np.uint8), size,
+                                             scale, at)
+                pictures = {'black': black} | {b: on_background(img[..., :3], img[..., 3], bg, size, scale, at)[0]
+                                                for b, bg in bgs.items()}
+                for b, pic in pictures.items():
+                    for m in METHODS:
+                        found = find_object(pic, method=m)
+                        rows.append(dict(split=split, shape=ds.uid(i), view=v, background=b, method=m,
+                                         used=found.method, iou=iou(found.mask, truth), doubts=len(found.doubts)))
+                    if v == 0:                    # the mesh of the first view: every picture through the same path
+                        view = prepare_view(pic, 224, name=b)[0]
+                        mesh, _ = pipe.predict([view], res=res)
+                        cds[b] = mesh_metrics_group([mesh], gt, n, iou=False, seed=seed)[0]['chamfer_l1']
+                        if len(examples) == len(pairs) < len(SHOWN) and b == SHOWN[len(examples)]:
+                            found = find_object(pic)
+                            examples.append((pic, found.mask, view, mesh, f"{ds.uid(i)} on {b}",
+                                             'warned' if found.doubts else 'no warning'))
+            pairs.append(dict(split=split, shape=ds.uid(i), cd=cds))
+            print(f"{len(pairs)}/{len(shapes)} shapes, {time.perf_counter() - t0:.0f} s", flush=True)
+    finally: ren.close()
+    return dict(rows=rows, pairs=pairs, examples=examples, seconds=time.perf_counter() - t0)
+
+
+def _iou_stats(rs, bad: float = 0.7) -> dict:
+    """The mask IoU's median and 10th percentile over rows `rs`; the share warned about, and how the warnings sort:
+    the share of bad masks (IoU < `bad`) that were warned about, and of good ones that were."""
+    v, w = np.array([r['iou'] for r in rs]), np.array([r['doubts'] > 0 for r in rs])
+    share = lambda x: float(x.mean()) if len(x) else float('nan')
+    return dict(n=len(rs), median_iou=float(np.median(v)), p10_iou=float(np.percentile(v, 10)), warned=share(w),
+                bad=int((v < bad).sum()), bad_warned=share(w[v < bad]), good_warned=share(w[v >= bad]),
+                used={u: sum(r['used'] == u for r in rs) for u in sorted({r['used'] for r in rs})})
+
+
+def _cd_change(pairs, photos) -> dict:
+    "The mesh's Chamfer-L1 on `photos` (mean over them, per shape) minus on black: paired bootstrap over shapes."
+    a = np.array([np.mean([p['cd'][b] for b in photos]) for p in pairs])
+    b = np.array([p['cd']['black'] for p in pairs])
+    d = paired_bootstrap(a - b)
+    return dict(n=len(a), cluttered=float(a.mean()), plain=float(b.mean()), diff=d['mean'], lo=d['lo'], hi=d['hi'],
+                verdict=verdict(d, 'chamfer_l1', 'plain').replace('model', 'cluttered'))
+
+
+def summary(m: dict) -> dict:
+    """Per method: the mask IoU's median and 10th percentile on the composites and on black (with the share warned
+    about), and its median on each background; the mesh's Chamfer-L1 cluttered against plain, over all photos and on
+    each."""
+    out = {}
+    for meth in METHODS:
+        mine = [r for r in m['rows'] if r['method'] == meth]
+        comp, black = [r for r in mine if r['background'] != 'black'], [r for r in mine if r['background'] == 'black']
+        out[meth] = dict(composites=_iou_stats(comp), black=_iou_stats(black))
+        out[meth] |= dict(median_iou=out[meth]['composites']['median_iou'], p10_iou=out[meth]['composites']['p10_iou'],
+                          by_background={b: _iou_stats([r for r in mine if r['background'] == b])['median_iou']
+                                         for b in ('black', *PHOTOS)})
+    out['chamfer'] = _cd_change(m['pairs'], PHOTOS) | dict(
+        what='Chamfer-L1 of the mesh from one view: the mean over the photos of the composites minus the same render '
+             'on black, paired by shape, bootstrap 95% interval')
+    out['chamfer_by_photo'] = {b: _cd_change(m['pairs'], [b]) for b in PHOTOS}
+    return out
+
+
+def figure(examples):
+    import matplotlib.pyplot as plt
+    from img2sdf.views import Renderer, ViewsConfig
+    ren = Renderer(ViewsConfig(size=224))
+    fig, axs = plt.subplots(len(examples), 4, figsize=(9, 2.3 * len(examples)), dpi=80, squeeze=False)
+    try:
+        for row, (pic, mask, view, mesh, title, warned) in zip(axs, examples):
+            for ax, im, t in zip(row, (pic, mask, view, ren.picture(mesh)),
+                                 (title, f'the mask found ({warned})', 'what the model saw', 'the mesh')):
+                ax.imshow(im, cmap='gray' if im.ndim == 2 else None)
+                ax.set_title(t, fontsize=8)
+                ax.axis('off')
+    finally: ren.close()
+    fig.tight_layout()
+    return fig
+
+
+@console_script
+def main(argv=None):
+    ap = ArgumentParser(prog='photo_masks.py', description=__doc__.split('\n\n')[0])
+    ap.add_argument('--run', required=True, help='an img2sdf_run folder: its model, held-out shapes and data')
+    ap.add_argument('--json', required=True)
+    ap.add_argument('--figure')
+    ap.add_argument('--views', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=0)
+    a = ap.parse_args(argv)
+    refuse_overwrite([p for p in (a.json, a.figure) if p])
+    run = Path(a.run)
+    if not (run/'split.json').exists(): raise UsageError(f"{run}: not an img2sdf_run folder (no split.json)")
+    m = measure(run, a.views, seed=a.seed)
+    s = summary(m)
+    for meth in METHODS:
+        c, b = s[meth]['composites'], s[meth]['black']
+        print(f"{meth:>6}: composites median IoU {c['median_iou']:.3f}, p10 {c['p10_iou']:.3f}, "
+              f"warned {c['warned']:.0%} (of the masks with IoU < 0.7 {c['bad_warned']:.0%}, of the rest "
+              f"{c['good_warned']:.0%}); on black {b['median_iou']:.3f}, p10 {b['p10_iou']:.3f}, "
+              f"warned {b['warned']:.0%}")
+    for name, c in [('all photos', s['chamfer'])] + list(s['chamfer_by_photo'].items()):
+        print(f"Chamfer-L1 on {name}: cluttered {c['cluttered']:.4f}, plain {c['plain']:.4f}, difference "
+              f"{c['diff']:.4f} [{c['lo']:.4f}, {c['hi']:.4f}] over {c['n']} shapes: {c['verdict']}")
+    by = s['rembg']['by_background']
+    print('mask IoU by background (rembg): ' + ', '.join(f"{b} {v:.3f}" for b, v in by.items()))
+    what = (f"tools/photo_masks.py --run {run.name} --views {a.views}: {len(m['pairs'])} held-out shapes of the run, "
+            f"{a.views} views each, on black and on {len(PHOTOS)} scikit-image photos ({', '.join(PHOTOS)}); "
+            f"{m['seconds']:.0f} s on the CPU")
+    save_json(dict(what=what, photos=list(PHOTOS), **s, pairs=m['pairs']), a.json)
+    if a.figure: save_figure(figure(m['examples']), a.figure)
+
+
+if __name__ == '__main__': main()

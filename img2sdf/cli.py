@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #b9ac90d6
 from __future__ import annotations
-import os, math, time
+import os, re, math, time
 from dataclasses import dataclass, field
 
 import yaml
@@ -12,20 +12,24 @@ from pathlib import Path
 
 from .core import (
     Config, data_home, save_json, load_json, UsageError, ConfigError, MissingError, ArgumentParser, console_script,
-    make_folder, made_record, made_changes, folder_lock, StageChanged)
+    make_folder, made_record, made_changes, folder_lock, StageChanged, atomic_write, save_figure)
 from .data import (
     DataConfig, ShapeDataset, SOURCES, MESH_EXTS, prepare, records_for, print_summary, pybullet_data_path,
     check_data_root)
 from .views import ViewsConfig, render_dataset, encode_dataset, load_encoder
 from .deepsdf import DeepSDFConfig, load_samples, train_deepsdf, finish_run, meets_target
 from .latent_dit import LatentDiTConfig, latent_data, train_latent_dit, recall, print_recall, save_recall
-from .ood_eval import EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results
+from img2sdf.ood_eval import (
+    EvalConfig, Evaluator, holdout_split, evaluate_sets, read_rows, write_results, scaling_table, scaling_markdown,
+    scaling_figure)
 import img2sdf.procedural    # noqa: F401, registers the procedural source (the pipeline's default)
 
 # %% auto #0
-__all__ = ['STAGES', 'MIN_TRAIN_SHAPES', 'PipelineConfig', 'tweaked', 'stage_config', 'enough_shapes', 'prepare_stage',
-           'split_stage', 'diverged_line', 'warn_short', 'fixed_steps', 'deepsdf_config', 'dit_config', 'eval_config',
-           'check_stages', 'named_objects', 'run_pipeline', 'run_series', 'run_cli', 'run_record']
+__all__ = ['STAGES', 'MIN_TRAIN_SHAPES', 'CELL_KEYS', 'PIPELINE_BEFORE', 'PIPELINE_TARGETS', 'PipelineConfig', 'tweaked',
+           'stage_config', 'enough_shapes', 'prepare_stage', 'split_stage', 'diverged_line', 'warn_short',
+           'fixed_steps', 'deepsdf_config', 'dit_config', 'eval_config', 'check_stages', 'named_objects',
+           'run_pipeline', 'run_series', 'run_cli', 'run_record', 'cell_name', 'run_cell', 'series_cells',
+           'beside_pools', 'collect_series', 'series_cli', 'bench_pipeline', 'bench_pipeline_cli']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -53,8 +57,11 @@ class PipelineConfig(Config):
     workers: int = 0                # 0: the CPU count
     seed: int = 0                   # DeepSDF's start and batches, the DiT's start, batches, sampling; the evaluation
     split_seed: int = 0             # the held-out split: one for every seed of a series, so its shapes pair up
+    split_pool: int = 0             # draw the held-out split from the first n shapes only, the rest all train (0: all):
+                                    # a series' larger pools, on more prepared shapes, keep the same held-out shapes
     tweaks: dict = field(default_factory=dict)   # stage fields over their presets: --set deepsdf.lr_decoder=1e-3
     choices = dict(deepsdf_clamp_grad=('', 'through'))
+    operational = ('workers',)
     presets = {'paper': dict(n_ood=40, deepsdf='paper', dit='paper'), 'gpu': dict(n_ood=40),
                'large': dict(n_ood=40, views='large', deepsdf='large', evaluate='large'),
                'cpu': dict(n_train=125, n_ood=6, holdout=0.2, deepsdf_steps=6000, data='cpu', views='cpu',
@@ -124,14 +131,19 @@ def prepare_stage(cfg: PipelineConfig, split: str, out: Path, limit: int = 0, na
 
 def split_stage(cfg: PipelineConfig, train: ShapeDataset, out: Path) -> dict:
     """The held-out split of the training shapes in `out/split.json`: the stored one where it was made from the same
-    shapes, `holdout` and `split_seed`, else made again with one line that names what changed."""
-    made = made_record(dict(holdout=cfg.holdout, split_seed=cfg.split_seed), shapes=[s['uid'] for s in train.shapes])
+    shapes, `holdout`, `split_seed` and `split_pool`, else made again with one line that names what changed."""
+    n, pool = len(train), cfg.split_pool or len(train)
+    if pool > n: raise UsageError(f"split_pool={pool}: only {n} training shapes were prepared (n_train)")
+    settings = dict(holdout=cfg.holdout, split_seed=cfg.split_seed) | (dict(split_pool=pool) if cfg.split_pool else {})
+    made = made_record(settings, shapes=[s['uid'] for s in train.shapes])
     f = out/'split.json'
     old = load_json(f) if f.exists() else None
     changes = made_changes(old.get('made') if old else None, made)
     if not changes: return old
     if old: print(f"{f}: made with other settings ({', '.join(changes)}); splitting again", flush=True)
-    return load_json(save_json(holdout_split(len(train), cfg.holdout, cfg.split_seed) | dict(made=made), f))
+    split = holdout_split(pool, cfg.holdout, cfg.split_seed)
+    split['train'] += list(range(pool, n))                   # past the split's pool every shape trains
+    return load_json(save_json(split | dict(made=made), f))
 
 def diverged_line(what: str, run: Path, where: dict) -> str:
     "The line that stops the pipeline where `what` in `run` diverged (a trainer's `diverged` record `where`)."
@@ -307,3 +319,136 @@ def run_record(out) -> dict:
     recall = {k: {m: v[m] for m in ('frac_cos_099', 'median_cos', 'top1')} for k, v in rec.items()}
     return dict(config=cfg, n_train=rep['n_shapes'], stages_s=_stage_seconds(stages), wall_s=stages.get('done'),
                 deepsdf=deepsdf, dit=dit, recall=recall)
+
+# %% ../nbs/11_cli.ipynb #6970ec27
+def cell_name(name: str, pool: int, seed: int) -> str:
+    "The stem of one cell's files in series `name`: `{name}_pool{pool}_seed{seed}` (.json, _per_shape.csv)."
+    return f'{name}_pool{pool}_seed{seed}'
+
+def _machine() -> str:
+    import torch
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'
+    return f"{gpu}, {os.cpu_count()} CPU cores"
+
+def _done_cell(f: Path, made: dict) -> dict | None:
+    "The record `f` of a cell made with the same settings (any package version), None if there is none."
+    if not f.exists(): return None
+    old = load_json(f)
+    changes = [x for x in made_changes(old.get('made'), made) if x != 'version']
+    if changes: raise UsageError(f"{f}: a cell made with other settings ({', '.join(changes)}); give this series "
+                                 "another --name or --cells folder")
+    return old
+
+def run_cell(cfg: PipelineConfig, out, pool: int, seed: int, cells, name: str = 'series', device=None) -> dict:
+    """One (pool, seed) cell: `run_pipeline` on the first `pool` training shapes at `seed` into `out/pool-N/seed-S`
+    (the data prepared once, in `out`); its per-shape CSV and record go into `cells` the moment it ends. A cell that
+    `cells` holds already is skipped."""
+    c, stem = cfg.replace(n_fit=pool, seed=seed), cell_name(name, pool, seed)
+    made, cells = made_record(c.made_settings()), make_folder(cells)
+    old = _done_cell(cells/f'{stem}.json', made)
+    if old:
+        print(f"{cells/stem}.json: done before, skipped", flush=True)
+        return old
+    print(f"=== pool {pool}, seed {seed}", flush=True)
+    run = Path(out)/f'pool-{pool}'/f'seed-{seed}'
+    run_pipeline(c, run, device, data_out=out)
+    with atomic_write(cells/f'{stem}_per_shape.csv', 'w') as f: f.write((run/'eval'/'per_shape.csv').read_text())
+    rec = dict(pool=pool, seed=seed, machine=_machine(), per_shape=f'{stem}_per_shape.csv') | run_record(run)
+    return load_json(save_json(rec | dict(made=made), cells/f'{stem}.json'))        # the record last: the cell is done
+
+def series_cells(cells, name: str = 'series') -> list[dict]:
+    "The records of series `name`'s cells in folder `cells`, by pool and seed."
+    stem = re.compile(rf'{re.escape(name)}_pool\d+_seed\d+\.json')
+    recs = [load_json(f) for f in Path(cells).glob(f'{name}_pool*_seed*.json') if stem.fullmatch(f.name)]
+    return sorted(recs, key=lambda r: (r['pool'], r['seed']))
+
+# %% ../nbs/11_cli.ipynb #f11b17ce
+def _pools_of(cells, recs) -> dict:
+    "{pool: rows of every seed} of the cell records `recs` in folder `cells`."
+    pools = {}
+    for r in recs: pools.setdefault(r['pool'], []).extend(read_rows(Path(cells)/r['per_shape']))
+    return pools
+
+def beside_pools(path) -> dict:
+    "{pool: rows} of a series JSON `path` whose `pools` name their per-shape CSVs (as the CPU series' does)."
+    return {int(n): read_rows(Path(path).parent/p['per_shape']) for n, p in load_json(path)['pools'].items()}
+
+CELL_KEYS = ('pool', 'seed', 'machine', 'per_shape', 'n_train', 'stages_s', 'wall_s', 'recall')
+
+def collect_series(cells, name: str = 'series', beside: dict = None, figure=None) -> dict:
+    """Series `name`'s table from whatever cells folder `cells` holds, into `cells/{name}.json` and `{name}.md`:
+    every cell (pool, seed, stage seconds, its CSV, DeepSDF's report and the DiT's recall) and `scaling_table`'s rows
+    with intervals pooled over shapes and seeds; `beside`: {pool: rows} of another series, tabled beside it and
+    marked `series`; `figure`: a PNG of the table over pool size."""
+    recs = series_cells(cells, name)
+    if not recs: raise MissingError(f"{cells}: no cells of series {name!r} ({name}_poolN_seedS.json)")
+    table, other = scaling_table(_pools_of(cells, recs)), scaling_table(beside) if beside else []
+    deepsdf = lambda r: {k: v for k, v in r['deepsdf'].items() if k != 'curve'}
+    out = dict(name=name, cells=[{k: r.get(k) for k in CELL_KEYS} | dict(deepsdf=deepsdf(r), dit=r['dit'])
+                                 for r in recs],
+               table=table, beside=other)
+    save_json(out, Path(cells)/f'{name}.json')
+    rows = [dict(series=name) | r for r in table] + [dict(series='beside') | r for r in other]
+    with atomic_write(Path(cells)/f'{name}.md', 'w') as f: f.write(scaling_markdown(rows, series='series') + '\n')
+    if figure: save_figure(scaling_figure(table, beside=other), figure)
+    return out
+
+@console_script
+def series_cli(argv=None):
+    "Console script `img2sdf_series`: pools x seeds of `img2sdf_run` as cells that survive interruptions; their table."
+    ap = ArgumentParser(description=series_cli.__doc__)
+    ap.add_argument('--pools', type=int, nargs='*', default=[], help='training pool sizes (none: only the table)')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ap.add_argument('--name', default='series', help="the series' name: its files are NAME_poolN_seedS.*")
+    ap.add_argument('--cells', help="the cells' records and CSVs; the cells there are skipped (default OUT/cells)")
+    ap.add_argument('--out', help='the runs and their data (default: <data home>/runs/series-NAME)')
+    ap.add_argument('--preset', default='cpu')
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--device')
+    ap.add_argument('--beside', help="another series' JSON whose pools name per-shape CSVs, tabled beside")
+    ap.add_argument('--figure', help='PNG of the table over pool size')
+    a = ap.parse_args(argv)
+    out = Path(a.out or data_home()/'runs'/f'series-{a.name}')
+    cells = Path(a.cells or out/'cells')
+    cfg = PipelineConfig.preset(a.preset).override(*a.set)
+    if a.pools: check_stages(cfg)
+    for pool in a.pools:
+        for seed in a.seeds: run_cell(cfg, out, pool, seed, cells, a.name, a.device)
+    s = collect_series(cells, a.name, beside_pools(a.beside) if a.beside else None, a.figure)
+    print((cells/f'{a.name}.md').read_text())
+    print(f"{len(s['cells'])} cells in {cells}/{a.name}.json")
+
+# %% ../nbs/11_cli.ipynb #b132af83
+PIPELINE_BEFORE = dict(pool=5000, data=404.0, deepsdf=206.0, latent_dit=268.0, evaluation=280.0,
+                       machine='one H200, 16 CPU cores', command='img2sdf_run --preset large --set source=procedural '
+                       'encoder=efficientnet_lite0 workers=16 n_train=5100 holdout=0.02 n_fit=5000 seed=1')
+PIPELINE_TARGETS = {5000: ('deepsdf', 'latent_dit', 'evaluation', 360.0),        # a seed, its data prepared
+                    10000: ('data', 'deepsdf', 'latent_dit', 'evaluation', 1200.0)}  # a pool from nothing
+
+def bench_pipeline(runs) -> list[dict]:
+    """Each finished run's stage seconds (`run_record`) beside `PIPELINE_BEFORE`, printed a stage a line, and the
+    pools of `PIPELINE_TARGETS` against their targets."""
+    rows = [dict(run=str(r), pool=rec['n_train']) | rec['stages_s'] for r in runs for rec in [run_record(r)]]
+    stages = ('data', 'deepsdf', 'latent_dit', 'evaluation')
+    print(f"{'stage':<12}{'before (5,000)':>16}" + ''.join(f"{'pool ' + str(r['pool']):>14}" for r in rows))
+    for s in stages:
+        print(f"{s:<12}{PIPELINE_BEFORE[s]:>16.0f}" + ''.join(f"{r.get(s, float('nan')):>14.0f}" for r in rows))
+    for r in rows:
+        target = next((t for n, t in PIPELINE_TARGETS.items() if abs(r['pool'] - n) <= 0.02 * n), None)
+        if not target: continue
+        *parts, limit = target
+        r['target'] = dict(stages=parts, seconds=sum(r[s] for s in parts), limit=limit)
+        before = sum(PIPELINE_BEFORE[s] for s in parts) if r['pool'] <= 5100 else float('nan')
+        print(f"pool {r['pool']}: {' + '.join(parts)} {r['target']['seconds']:.0f} s, target <= {limit:.0f} s "
+              f"({'met' if r['target']['seconds'] <= limit else 'missed'}; before {before:.0f} s)")
+    return rows
+
+@console_script
+def bench_pipeline_cli(argv=None):
+    "Console script `img2sdf_bench_pipeline`: finished runs' stage seconds beside the 5,000 pool's before, and targets."
+    ap = ArgumentParser(description=bench_pipeline_cli.__doc__)
+    ap.add_argument('runs', nargs='+', help='run folders (img2sdf_run --out, or a series cell OUT/pool-N/seed-S)')
+    ap.add_argument('--json', help='write the rows here, with the machine and the figures before')
+    a = ap.parse_args(argv)
+    rows = bench_pipeline(a.runs)
+    if a.json: save_json(dict(machine=_machine(), before=PIPELINE_BEFORE, runs=rows), a.json)

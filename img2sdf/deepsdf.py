@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .core import (
     Config, default_device, amp_autocast, rank_world, rank0_decides, init_distributed, seed_everything,
-    save_json, save_npz, progress, data_home, bench, MissingError, ArgumentParser, console_script,
+    save_json, save_npz, progress, data_home, bench, MissingError, ConfigError, ArgumentParser, console_script,
     all_finite, diverged, CHECKPOINT, save_checkpoint, load_checkpoint, find_checkpoint, made_record,
     resume_state, restore_training, sampled, folder_lock, lr_schedule, save_figure)
 from .geometry import PositionalEncoding, SDFMLP, n_params, sdf_to_mesh, plot_meshes, clamped_l1
@@ -57,6 +57,8 @@ class DeepSDFConfig(Config):
     warmup_epochs: int = 0
     amp: str = 'fp32'                 # 'fp32' or 'bf16' (autocast)
     compile: bool = False             # torch.compile the decoder
+    cuda_graph: bool = False          # replay each step as one CUDA graph (fp32, constant rate, one process; the same
+                                      # arithmetic without a launch a kernel: for the study's small fp32 steps)
     eval_every: int = 50              # epochs between per-shape evaluations
     eval_points: int = 16384          # fixed random samples per shape for the per-shape L1
     checkpoint_every: int = 200       # epochs between checkpoints
@@ -66,8 +68,8 @@ class DeepSDFConfig(Config):
     seed: int = 0
     choices = dict(clamp_grad=('study', 'through'))
     # how a run stops, checkpoints, compiles or is evaluated, not the weights it reaches at an epoch
-    operational = ('max_minutes', 'checkpoint_every', 'compile', 'target_mean', 'target_max', 'eval_every',
-                   'eval_points')
+    operational = ('max_minutes', 'checkpoint_every', 'compile', 'cuda_graph', 'target_mean', 'target_max',
+                   'eval_every', 'eval_points')
     presets = {
         'paper': {},
         'pilot_small': dict(n_shapes=20, hidden=256, n_hidden=4, skip=(2,), epochs=800),   # the blob failure (6.3)
@@ -189,7 +191,7 @@ def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
     "Model, optimiser (two learning rates, fused on CUDA), schedule and the run's random generator (one per rank)."
     seed_everything(cfg.seed)
     model = DeepSDF(n, cfg).to(device)
-    fused = dict(fused=True) if device.type == 'cuda' else {}
+    fused = dict(fused=True, capturable=cfg.cuda_graph) if device.type == 'cuda' else {}
     opt = torch.optim.Adam([dict(params=model.decoder.parameters(), lr=cfg.lr_decoder),
                             dict(params=model.latents.parameters(), lr=cfg.lr_latent)], **fused)
     spe = steps_per_epoch or math.ceil(n / cfg.shapes_per_step)
@@ -197,12 +199,13 @@ def _setup(n: int, cfg: DeepSDFConfig, device, steps_per_epoch: int = 0):
     return model, opt, sched, torch.Generator(device).manual_seed(cfg.seed + rank_world()[0])
 
 def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
-    "One optimisation step on the shapes `ids`: random points of each, clamped L1 plus the latent regulariser."
+    """One optimisation step on the shapes `ids`: random points of each, clamped L1 plus the latent regulariser;
+    replayed as a CUDA graph where `cfg.cuda_graph` asks (`_graphed`)."""
     S, P, M, c = cfg.shapes_per_step, cfg.points_per_shape, pts.shape[1], cfg.clamp
-    through = cfg.clamp_grad == 'through'
+    through, ddp = cfg.clamp_grad == 'through', decoder is not None
     decoder = decoder or (torch.compile(model.decoder) if cfg.compile else model.decoder)
-    def step(ids):
-        idx = torch.randint(0, M, (S, P), device=pts.device, generator=g)
+    draw = lambda: torch.randint(0, M, (S, P), device=pts.device, generator=g)   # the run's generator, graph or not
+    def update(ids, idx):
         p, s = pts[ids[:, None], idx], sdf[ids[:, None], idx]
         z = model.latents(ids)
         with amp_autocast(cfg.amp, pts.device): pred = model.sdf(z, p, decoder).float()
@@ -211,8 +214,43 @@ def _step_fn(model, opt, sched, g, pts, sdf, cfg, decoder=None):
         opt.zero_grad(set_to_none=True)
         (loss + reg).backward()
         opt.step()
-        sched.step()
         return loss.detach()
+    if cfg.cuda_graph: return _graphed(update, draw, sched, cfg, pts.device, ddp)
+    def step(ids):
+        loss = update(ids, draw())
+        sched.step()
+        return loss
+    return step
+
+def _graphed(update, draw, sched, cfg: DeepSDFConfig, device, ddp: bool, eager: int = 3):
+    """`update` replayed as one CUDA graph a step, on copies of each step's shapes and points: the first `eager`
+    steps run as they are (they warm up the allocator and cuBLAS on a side stream, as capture needs), the next is
+    captured, every later one replayed. What it needs is checked first: a GPU, fp32 (autocast caches casts a graph
+    cannot hold), a constant learning rate (a graph holds its value), one process and no `torch.compile`."""
+    need = dict(device=device.type == 'cuda', amp=cfg.amp == 'fp32', rate=cfg.lr_schedule == 'constant'
+                and not cfg.warmup_epochs, one_process=not ddp, compile=not cfg.compile)
+    missing = [k for k, ok in need.items() if not ok]
+    if missing: raise ConfigError(f"cuda_graph needs a CUDA device, amp=fp32, lr_schedule=constant without warm-up, "
+                                  f"one process and compile=false; not met: {', '.join(missing)}")
+    state = dict(done=0, graph=None, ids=None, idx=None, loss=None)
+    side = torch.cuda.Stream(device)
+    def step(ids):
+        idx = draw()
+        if state['graph'] is not None:
+            state['ids'].copy_(ids)
+            state['idx'].copy_(idx)
+            state['graph'].replay()
+        elif state['done'] < eager:
+            side.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(side): state['loss'] = update(ids, idx)
+            torch.cuda.current_stream(device).wait_stream(side)
+        else:
+            state['ids'], state['idx'], state['graph'] = ids.clone(), idx, torch.cuda.CUDAGraph()
+            with torch.cuda.graph(state['graph']): state['loss'] = update(state['ids'], state['idx'])
+            state['graph'].replay()                            # capture records the step; replay takes it
+        state['done'] += 1
+        sched.step()
+        return state['loss']
     return step
 
 # %% ../nbs/08_deepsdf.ipynb #525a4bce
@@ -499,7 +537,8 @@ def train_deepsdf_cli(argv=None):
 def bench_deepsdf(samples: SDFSamples, settings=None, steps: int = 50, repeats: int = 5, device=None) -> list:
     "Training-step throughput for `settings` (DeepSDFConfig overrides): median of `repeats` runs of `steps` steps."
     device = default_device(device)
-    settings = settings or [dict(amp='fp32'), dict(amp='bf16'), dict(amp='bf16', shapes_per_step=32),
+    graph = [dict(amp='fp32', cuda_graph=True)] if device.type == 'cuda' else []      # the study's step, replayed
+    settings = settings or [dict(amp='fp32'), *graph, dict(amp='bf16'), dict(amp='bf16', shapes_per_step=32),
                             dict(amp='bf16', shapes_per_step=32, compile=True)]
     pts, sdf, n, rows = samples.points.to(device), samples.sdf.to(device), len(samples), []
     for s in settings:

@@ -23,7 +23,8 @@ __all__ = ['FAILED', 'Normalization', 'normalize_mesh', 'PositionalEncoding', 'S
            'box_sdf', 'torus_sdf', 'SDFGrid', 'eval_chunk', 'sdf_grid', 'crossed_cells', 'sdf_grid_coarse_to_fine',
            'NoSurface', 'GridSigns', 'extract_mesh', 'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy',
            'iou_points', 'Reference', 'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor',
-           'shared_pool', 'Ready', 'mesh_metrics_async', 'mesh_metrics_many', 'mesh_metrics_group_async', 'plot_meshes',
+           'shared_pool', 'Ready', 'mesh_metrics_async', 'mesh_metrics_many', 'mesh_metrics_group_async', 'pair_chunk',
+           'triangle_d2', 'face_clusters', 'mesh_distance', 'winding_number', 'torch_samples', 'plot_meshes',
            'view_meshes', 'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
 
 # %% ../nbs/01_geometry.ipynb #6ffe3b24
@@ -230,9 +231,11 @@ def sdf_to_mesh(f, res: int = 256, bound: float = 1.0, coarse_to_fine: bool = Tr
     return extract_mesh(grid)
 
 # %% ../nbs/01_geometry.ipynb #e7544ee6
-def sample_surface(mesh: trimesh.Trimesh, n: int = 100_000, seed: int = 0):
+def sample_surface(mesh: trimesh.Trimesh, n: int = 100_000, seed: int = 0, device=None):
     """`n` area-uniform surface points of `mesh` and their face normals, in the order of their faces (neighbours in
-    space are neighbours in the array, which makes tree queries with them faster; no metric depends on the order)."""
+    space are neighbours in the array, which makes tree queries with them faster; no metric depends on the order);
+    drawn in torch on `device` where one is given (`torch_samples`: the same distribution, other draws)."""
+    if device is not None: return torch_samples(mesh, n, seed, device)
     pts, face = trimesh.sample.sample_surface(mesh, n, seed=seed)
     order = np.argsort(face, kind='stable')
     return np.asarray(pts[order], np.float64), np.asarray(mesh.face_normals[face[order]], np.float64)
@@ -245,8 +248,13 @@ def _spatial_order(points: np.ndarray, bound: float = 1.0, cells: int = 64) -> n
 def _vf(mesh):
     return np.ascontiguousarray(mesh.vertices, np.float64), np.ascontiguousarray(mesh.faces, np.int64)
 
-def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
-    "Exact distance of each of `points` (M, 3) to the triangles of `mesh`, and the index of the nearest face."
+def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh, device=None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact distance of each of `points` (M, 3) to the triangles of `mesh`, and the index of the nearest face:
+    point-cloud-utils' AABB tree, or `mesh_distance` in torch on `device` where one is given."""
+    if device is not None:
+        p, v = _tensors(device, np.float32, points, mesh.vertices)
+        d, face = mesh_distance(p, v, _tensors(device, np.int64, mesh.faces)[0])
+        return d.double().cpu().numpy(), face.cpu().numpy()
     d, face, _ = pcu.closest_points_on_mesh(np.ascontiguousarray(points, np.float64), *_vf(mesh))
     return np.asarray(d, np.float64), np.asarray(face)
 
@@ -261,11 +269,12 @@ def _grid_side(g: GridSigns, points: np.ndarray) -> np.ndarray:
     out[inside_grid] = g.cell_side[i, j, k]
     return out
 
-def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
+def occupancy(mesh: trimesh.Trimesh, points: np.ndarray, device=None) -> np.ndarray:
     """Inside/outside of `points`: a fast generalized winding number above one half (defined for open meshes too).
     Points outside the mesh's bounding box are outside without a query: a surface in a half-space that does not hold
     the point subtends at most half the sphere, a winding number of at most one half. For a closed marching-cubes
-    mesh (`extract_mesh`'s `grid_signs`) only points in cells that the surface crosses are queried."""
+    mesh (`extract_mesh`'s `grid_signs`) only points in cells that the surface crosses are queried. On `device` the
+    winding number is exact (`winding_number`, in torch)."""
     points = np.asarray(points, np.float64)
     lo, hi = mesh.bounds
     side = np.where(((points >= lo) & (points <= hi)).all(1), np.int8(-1), np.int8(0))
@@ -273,7 +282,10 @@ def occupancy(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
         ask = side < 0
         side[ask] = _grid_side(mesh.metadata['grid_signs'], points[ask])
     ask = side < 0
-    if ask.any():
+    if ask.any() and device is not None:
+        q, v = _tensors(device, np.float32, points[ask], mesh.vertices)
+        side[ask] = (winding_number(q, v, _tensors(device, np.int64, mesh.faces)[0]) > 0.5).cpu().numpy()
+    elif ask.any():
         side[ask] = pcu.triangle_soup_fast_winding_number(*_vf(mesh), np.ascontiguousarray(points[ask])) > 0.5
     return side == 1
 
@@ -333,36 +345,38 @@ def _scores(acc, nacc, comp, ncomp, tau: float, iou: float) -> dict:
 
 def mesh_metrics_group(preds, gt, n: int = 100_000, tau: float = 0.01, iou: bool = True, bound: float = 1.0,
                        seed: int = 0, pred_seed: int | None = None, exact: bool = True, n_iou: int = 100_000,
-                       near: float = 0.5, scale: float = 0.5) -> list[dict]:
+                       near: float = 0.5, scale: float = 0.5, device=None) -> list[dict]:
     """Chamfer-L1/L2, normal consistency, F-score@`tau` (with precision, recall) and volumetric IoU of each of `preds`
     against one ground truth `gt` (a mesh, or its `Reference`), sampled once for all of them; distances in the unit
-    cube (`scale` times the unit-sphere frame)."""
+    cube (`scale` times the unit-sphere frame). With a torch `device`, the predictions' samples, distances and winding
+    numbers are made there (the reference stays as it is made on the CPU)."""
     ref = gt if isinstance(gt, Reference) else reference(gt, n, n_iou if iou else 0, near, tau, scale, bound, seed)
     ok = [p for p in preds if _has_surface(p)]
-    samples = [sample_surface(p, n, seed + 1 if pred_seed is None else pred_seed) for p in ok]  # independent of gt's
+    pseed = seed + 1 if pred_seed is None else pred_seed                   # independent of gt's samples
+    samples = [sample_surface(p, n, pseed, device) for p in ok]
     if exact and ok:                       # every prediction's samples against the ground truth in one query
-        d, face = surface_distance(np.concatenate([s[0] for s in samples]), ref.mesh)
+        d, face = surface_distance(np.concatenate([s[0] for s in samples]), ref.mesh, device)
         to_gt = [(d[j * n:(j + 1) * n], _agreement(pn, ref.mesh.face_normals[face[j * n:(j + 1) * n]]))
                  for j, (_, pn) in enumerate(samples)]
     scored = []
     for j, (p, (pp, pn)) in enumerate(zip(ok, samples)):
         if exact:
             acc, nacc = to_gt[j]
-            comp, face = surface_distance(ref.points, p)
+            comp, face = surface_distance(ref.points, p, device)
             ncomp = _agreement(ref.normals, p.face_normals[face])
         else:
             acc, nacc = _sample_distances(pp, pn, ref.points, ref.normals)
             comp, ncomp = _sample_distances(ref.points, ref.normals, pp, pn)
-        volume = _ratio(occupancy(p, ref.iou_points), ref.inside) if iou else np.nan
+        volume = _ratio(occupancy(p, ref.iou_points, device), ref.inside) if iou else np.nan
         scored.append(_scores(acc * scale, nacc, comp * scale, ncomp, tau, volume))
     it = iter(scored)
     return [next(it) if _has_surface(p) else FAILED | (dict() if iou else dict(iou=np.nan)) for p in preds]
 
 def mesh_metrics(pred, gt, n: int = 100_000, tau: float = 0.01, iou: bool = True, bound: float = 1.0, seed: int = 0,
                  pred_seed: int | None = None, exact: bool = True, n_iou: int = 100_000, near: float = 0.5,
-                 scale: float = 0.5) -> dict:
+                 scale: float = 0.5, device=None) -> dict:
     "`mesh_metrics_group` of one prediction: its metrics against `gt` (a mesh or a `Reference`)."
-    return mesh_metrics_group([pred], gt, n, tau, iou, bound, seed, pred_seed, exact, n_iou, near, scale)[0]
+    return mesh_metrics_group([pred], gt, n, tau, iou, bound, seed, pred_seed, exact, n_iou, near, scale, device)[0]
 
 def volume_iou(a: trimesh.Trimesh, b: trimesh.Trimesh, n: int = 100_000, bound: float = 1.0, seed: int = 0) -> float:
     "IoU of two meshes (closed or not: inside is by winding number) on `n` uniform points in `[-bound, bound]^3`."
@@ -412,6 +426,127 @@ def mesh_metrics_group_async(preds, gt, workers: int = 0, **kw):
     if workers == 1: return Ready(mesh_metrics_group(preds, gt, **kw))
     return shared_pool(workers).apply_async(_group_job, ((list(preds), gt, kw),))
 
+
+# %% ../nbs/01_geometry.ipynb #042ea9d7
+def _tensors(device, dtype, *arrays) -> list[torch.Tensor]:
+    "`arrays` as contiguous tensors of `dtype` on `device`."
+    return [torch.from_numpy(np.ascontiguousarray(a, dtype)).to(device) for a in arrays]
+
+def pair_chunk(device) -> int:
+    "Point-triangle pairs measured at once: 2^26 on a GPU (a few GB of intermediates), 2^22 on a CPU."
+    return 2**26 if torch.device(device).type == 'cuda' else 2**22
+
+def _segment_d2(p, a, b):
+    "Squared distance of points `p` to segments `a`-`b`, all (M, 3)."
+    ab = b - a
+    t = ((p - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp(min=1e-30)
+    return (p - a - t.clamp(0, 1)[:, None] * ab).square().sum(-1)
+
+def triangle_d2(p, a, b, c):
+    """Squared distance of points `p` to triangles `a, b, c`, all (M, 3): to the plane where the point projects into
+    the triangle, else to the nearest of its three edges; a degenerate triangle is its edges."""
+    n = torch.cross(b - a, c - a, dim=-1)
+    n2 = (n * n).sum(-1)
+    left_of = lambda u, v: (torch.cross(v - u, p - u, dim=-1) * n).sum(-1) >= 0
+    inside = left_of(a, b) & left_of(b, c) & left_of(c, a) & (n2 > 1e-30)
+    plane = ((p - a) * n).sum(-1).square() / n2.clamp(min=1e-30)
+    edges = torch.minimum(torch.minimum(_segment_d2(p, a, b), _segment_d2(p, b, c)), _segment_d2(p, c, a))
+    return torch.where(inside, plane, edges)
+
+def _morton(x: torch.Tensor, bits: int = 10) -> torch.Tensor:
+    "Morton codes of points `x` (N, 3) in their bounding box, `bits` a coordinate: near codes are near points."
+    lo, hi = x.amin(0), x.amax(0)
+    q = ((x - lo) / (hi - lo).clamp(min=1e-12) * (2**bits - 1)).long()
+    code = torch.zeros(len(x), dtype=torch.long, device=x.device)
+    for b in range(bits):
+        for a in range(3): code |= ((q[:, a] >> b) & 1) << (3 * b + a)
+    return code
+
+def face_clusters(centroid, reach, size: int = 32):
+    """Faces in groups of `size` neighbours (consecutive in Morton order of their centroids, the last group padded
+    with its last face): their members (K, size), and each group's centre and the radius that holds its faces."""
+    order = _morton(centroid).argsort()
+    members = torch.cat([order, order[-1:].expand(-len(order) % size)]).view(-1, size)
+    c = centroid[members]
+    centre = (c.amin(1) + c.amax(1)) / 2
+    return members, centre, ((c - centre[:, None]).norm(dim=-1) + reach[members]).amax(1)
+
+def mesh_distance(points, vertices, faces, size: int = 32, pairs: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact distance of each of `points` (M, 3) to the triangles `faces` (F, 3) of `vertices` (V, 3), and a nearest
+    face, measuring only the point-face pairs that the bounds leave; about `pairs` pairs a chunk (0: `pair_chunk`)."""
+    pairs, tri = pairs or pair_chunk(points.device), vertices[faces]               # tri: (F, 3, 3)
+    centroid = tri.mean(1)
+    reach = (tri - centroid[:, None]).norm(dim=-1).amax(1)              # a face lies within this of its centroid
+    members, centre, radius = face_clusters(centroid, reach, size)
+    slack = lambda u: u * (1 + 1e-6) + 1e-7                               # room for float rounding
+    dist, near = points.new_empty(len(points)), torch.empty(len(points), dtype=torch.long, device=points.device)
+    step = max(1, pairs // len(members))
+    for s in range(0, len(points), step):
+        p = points[s:s + step]
+        to_group = torch.cdist(p, centre, compute_mode='donot_use_mm_for_euclid_dist')       # (P, K), exact
+        upper = (p[:, None] - centroid[members[to_group.argmin(1)]]).norm(dim=-1).amin(1)     # a point of a face
+        pi, gi = (to_group - radius <= slack(upper)[:, None]).nonzero(as_tuple=True)         # groups within reach
+        best = torch.full((len(p),), torch.iinfo(torch.long).max, dtype=torch.long, device=p.device)
+        per = max(1, pairs // size)
+        for q in range(0, len(pi), per):
+            a, f = pi[q:q + per, None].expand(-1, size).reshape(-1), members[gi[q:q + per]].reshape(-1)
+            keep = (p[a] - centroid[f]).norm(dim=-1) - reach[f] <= slack(upper[a])          # faces within reach
+            a, f = a[keep], f[keep]
+            d2 = triangle_d2(p[a], *tri[f].unbind(1)).float()
+            best.scatter_reduce_(0, a, (d2.view(torch.int32).long() << 32) | f, 'amin')    # (distance, face) at once
+        dist[s:s + step] = (best >> 32).int().view(torch.float32).sqrt().to(p.dtype)
+        near[s:s + step] = best & 0xFFFFFFFF
+    return dist, near
+
+def _solid_angle(p, a, b, c):
+    "Signed solid angle of triangles `a, b, c` seen from points `p`, all (M, 3) (Van Oosterom and Strackee)."
+    a, b, c = a - p, b - p, c - p
+    la, lb, lc = a.norm(dim=-1), b.norm(dim=-1), c.norm(dim=-1)
+    det = (a * torch.cross(b, c, dim=-1)).sum(-1)
+    return 2 * torch.atan2(det, la * lb * lc + (a * b).sum(-1) * lc + (b * c).sum(-1) * la + (c * a).sum(-1) * lb)
+
+def winding_number(points, vertices, faces, size: int = 32, beta: float = 2.0, pairs: int = 0) -> torch.Tensor:
+    """The generalized winding number of each of `points` (M, 3) for the triangles `faces` of `vertices` (Jacobson et
+    al. 2013), summed as Barill et al.'s fast winding number: the faces of a group (`face_clusters`) whose centre lies
+    within `beta` radii of the point exactly, each farther group as one dipole (its area vector at its area-weighted
+    centre); `beta=inf` is exact everywhere. About `pairs` point-group or point-face pairs a chunk (0: `pair_chunk`)."""
+    pairs, tri = pairs or pair_chunk(points.device), vertices[faces]
+    centroid = tri.mean(1)
+    members, centre, radius = face_clusters(centroid, (tri - centroid[:, None]).norm(dim=-1).amax(1), size)
+    real = (torch.arange(members.numel(), device=points.device) < len(faces)).view(members.shape)   # not padding
+    area = 0.5 * torch.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1)
+    w = area.norm(dim=-1)[members] * real
+    dipole = (area[members] * real[..., None]).sum(1)
+    at = (centroid[members] * w[..., None]).sum(1) / w.sum(1, keepdim=True).clamp(min=1e-30)
+    out = points.new_empty(len(points))
+    step = max(1, pairs // len(members))
+    for s in range(0, len(points), step):
+        p = points[s:s + step]
+        d = at[None] - p[:, None]                                                            # (P, K, 3)
+        near = torch.cdist(p, centre, compute_mode='donot_use_mm_for_euclid_dist') <= beta * radius
+        total = ((d * dipole).sum(-1) / d.norm(dim=-1).pow(3).clamp(min=1e-30)).masked_fill(near, 0).sum(1)
+        pi, gi = near.nonzero(as_tuple=True)
+        per = max(1, pairs // size)
+        for q in range(0, len(pi), per):
+            keep = real[gi[q:q + per]].reshape(-1)
+            a = pi[q:q + per, None].expand(-1, size).reshape(-1)[keep]
+            f = members[gi[q:q + per]].reshape(-1)[keep]
+            total.index_add_(0, a, _solid_angle(p[a], *tri[f].unbind(1)))
+        out[s:s + step] = total / (4 * math.pi)
+    return out
+
+def torch_samples(mesh: trimesh.Trimesh, n: int, seed: int, device) -> tuple[np.ndarray, np.ndarray]:
+    "`sample_surface` drawn in torch on `device`: faces by area, then a uniform point of each, in face order."
+    v, = _tensors(device, np.float32, mesh.vertices)
+    tri = v[_tensors(device, np.int64, mesh.faces)[0]]
+    area = torch.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1).norm(dim=-1)
+    g = torch.Generator(device).manual_seed(seed)
+    face = torch.multinomial(area, n, replacement=True, generator=g).sort().values
+    uv = torch.rand(n, 2, device=device, generator=g)
+    uv = torch.where(uv.sum(1, keepdim=True) > 1, 1 - uv, uv)           # the far half folded back into the triangle
+    t = tri[face]
+    pts = t[:, 0] + uv[:, :1] * (t[:, 1] - t[:, 0]) + uv[:, 1:] * (t[:, 2] - t[:, 0])
+    return pts.double().cpu().numpy(), np.asarray(mesh.face_normals, np.float64)[face.cpu().numpy()]
 
 # %% ../nbs/01_geometry.ipynb #9394378e
 def plot_meshes(meshes, titles=None, ncols: int = 4, size: float = 3.0, elev: float = 20, azim: float = -60,

@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_ood_eval.ipynb #be91a2f9
 from __future__ import annotations
-import os, time
-from collections import OrderedDict
+import os, time, json
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +18,15 @@ from fastcore.basics import patch
 from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError, UsageError,
     MissingError, ArgumentParser, console_script, make_folder, all_finite, made_record, save_figure)
-from .geometry import mesh_metrics_group_async, sampling_floor, NoSurface
+from .geometry import (
+    mesh_metrics_group, mesh_metrics_group_async, sampling_floor, NoSurface, reference, shared_pool, Ready)
 from .data import ShapeDataset
 from .views import features_file
 from .deepsdf import load_deepsdf, decode_mesh, fit_latents
 from .latent_dit import load_latent_dit, latent_data, paired_features, sample_latents, rank_latent, check_latents
 
 # %% auto #0
-__all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'holdout_split', 'EvalConfig', 'Evaluator',
+__all__ = ['METHODS', 'K_FREE', 'METRICS', 'BASELINES', 'SCALING_COLUMNS', 'PARTIAL', 'holdout_split', 'EvalConfig', 'Evaluator',
            'paired_bootstrap', 'paired_arrays', 'verdict', 'comparisons', 'comparisons_markdown', 'summarize',
            'summary_markdown', 'write_results', 'metric_vs_k_figure', 'examples_figure', 'read_rows',
            'against_retrieval', 'compare_runs', 'table_markdown', 'scaling_table', 'scaling_markdown', 'scaling_figure',
@@ -59,10 +60,13 @@ class EvalConfig(Config):
     max_shapes: int = 0            # per test set (0: all)
     methods: tuple = METHODS
     workers: int = 0               # processes that score meshes (0: one per CPU)
+    scorer: str = 'auto'           # where the metrics are measured: 'device' (the evaluator's, in torch), 'cpu'
+                                   # (point-cloud-utils in the `workers`), 'auto' (the device where it is a GPU)
     batch: int = 0                 # test shapes whose latents are sampled and fitted at once (0: 64 on a GPU;
                                    # 1 on a CPU, where fitting shape by shape overlaps a pool's scoring)
     seed: int = 0                  # views, DDIM noise, the upper bound's fit and the metrics' samples
-    operational = ('workers',)
+    operational = ('workers', 'scorer')            # the same quantities either way
+    choices = dict(scorer=('auto', 'device', 'cpu'))
     presets = {'paper': {}, 'gpu': {},
                'cpu': dict(res=64, start_res=16, n_surface=10_000, upper_bound_steps=300, upper_bound_points=512,
                            batch=32, workers=1),   # point-cloud-utils and torch use both cores of a laptop themselves
@@ -217,12 +221,32 @@ class _Scored:
                 for row, key in self.answers]
 
 @patch
+def scoring_device(self: Evaluator):
+    "The torch device the metrics are measured on (`EvalConfig.scorer`), or None for point-cloud-utils on the CPU."
+    on_device = self.cfg.scorer == 'device' or (self.cfg.scorer == 'auto' and self.device.type == 'cuda')
+    return self.device if on_device else None
+
+@patch
 def score(self: Evaluator, answers, lat: dict, gt):
-    "Start scoring each distinct mesh of `answers` once against `gt`; `.get()` of the result gives the rows."
-    keys = list(dict.fromkeys(key for _, key in answers))
-    job = mesh_metrics_group_async([self.answer(key, lat) for key in keys], gt, self.cfg.workers,
-                                   **self.metric_settings())
-    return _Scored(answers, keys, job)
+    """Start scoring each distinct mesh of `answers` once against `gt` (a mesh or its `Reference`); `.get()` of the
+    result gives the rows. On the scoring device the work is done before this returns."""
+    keys, dev = list(dict.fromkeys(key for _, key in answers)), self.scoring_device()
+    meshes, settings = [self.answer(key, lat) for key in keys], self.metric_settings()
+    if dev is not None: return _Scored(answers, keys, Ready(mesh_metrics_group(meshes, gt, **settings, device=dev)))
+    return _Scored(answers, keys, mesh_metrics_group_async(meshes, gt, self.cfg.workers, **settings))
+
+@patch
+def references(self: Evaluator, ds: ShapeDataset, ids, ahead: int = 0):
+    """The `Reference` of each shape `ids` of `ds`, in order, each made `ahead` shapes ahead (0: one a worker) in the
+    scoring pool, while this process meshes and the device scores."""
+    c, workers, ids = self.cfg, self.cfg.workers or os.cpu_count() or 1, list(ids)
+    args = lambda i: (ds.mesh(i), c.n_surface, c.n_iou, c.near, c.tau, 0.5, 1.0, c.seed)   # as `mesh_metrics_group`
+    start = lambda i: (shared_pool(workers).apply_async(reference, args(i)) if workers > 1
+                       else Ready(reference(*args(i))))
+    ahead, jobs = ahead or workers, deque()
+    for j in range(len(ids)):
+        while len(jobs) <= ahead and j + len(jobs) < len(ids): jobs.append(start(ids[j + len(jobs)]))
+        yield jobs.popleft().get()
 
 @patch
 def shape_rows(self: Evaluator, ds: ShapeDataset, i: int, feats, poses, split: str) -> list[dict]:
@@ -232,21 +256,30 @@ def shape_rows(self: Evaluator, ds: ShapeDataset, i: int, feats, poses, split: s
     return self.score(self.shape_answers(ds, i, feats, split, lat), lat, ds.mesh(i)).get()
 
 # %% ../nbs/10_ood_eval.ipynb #b57ea902
+def _scored(job, on_shape=None) -> list[dict]:
+    "The rows of a shape's scoring `job`, handed to `on_shape` first where one is given."
+    rows = job.get()
+    if on_shape: on_shape(rows)
+    return rows
+
 @patch
-def evaluate(self: Evaluator, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2) -> list[dict]:
-    "Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`."
+def evaluate(self: Evaluator, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2,
+             on_shape=None) -> list[dict]:
+    """Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`; `on_shape` is
+    called with each shape's rows as they are scored."""
     ids = list(range(len(ds))) if ids is None else list(ids)
     if self.cfg.max_shapes: ids = ids[:self.cfg.max_shapes]
     feats, poses, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
     b = self.cfg.batch or (64 if self.device.type == 'cuda' else 1)
     rows, pending, bar = [], [], progress(total=len(ids), desc=f'evaluate {split}')
+    truths = self.references(ds, ids) if self.scoring_device() is not None else (ds.mesh(i) for i in ids)
     for s in range(0, len(ids), b):              # latents a batch at a time, then meshes shape by shape:
         lat = self.shape_latents(ds, ids[s:s + b], feats[s:s + b], poses)
         for j, i in enumerate(ids[s:s + b]):     # `in_flight` shapes are scored while the next one's are meshed
-            pending.append(self.score(self.shape_answers(ds, i, feats[s + j], split, lat[j]), lat[j], ds.mesh(i)))
-            while len(pending) > in_flight: rows += pending.pop(0).get()
+            pending.append(self.score(self.shape_answers(ds, i, feats[s + j], split, lat[j]), lat[j], next(truths)))
+            while len(pending) > in_flight: rows += _scored(pending.pop(0), on_shape)
             bar.update(1)
-    for p in pending: rows += p.get()
+    for p in pending: rows += _scored(p, on_shape)
     bar.close()
     return rows
 
@@ -538,9 +571,10 @@ def scaling_markdown(table: list[dict], **extra) -> str:
         return {k: s[k] for k in ('pool', 'split', *cols) if k in s}
     return table_markdown([show(r) for r in table], cols, digits=3)
 
-def scaling_figure(table: list[dict]):
+def scaling_figure(table: list[dict], beside: list[dict] = ()):
     """Chamfer-L1 (top) and F-score (bottom) against pool size, a column per test set: each method, each K; and the
-    model's Chamfer-L1 difference from its peer with its 95% interval (bottom row), zero dashed."""
+    model's Chamfer-L1 difference from its peer with its 95% interval (bottom row), zero dashed; `beside`: another
+    series' rows (the CPU one), drawn in grey beside the differences."""
     import matplotlib.pyplot as plt
     splits = list(dict.fromkeys(r['split'] for r in table))
     fig, axes = plt.subplots(3, len(splits), figsize=(4.2 * len(splits), 9), squeeze=False)
@@ -548,7 +582,8 @@ def scaling_figure(table: list[dict]):
                   mean_latent=('0.5', 'mean latent'), upper_bound=('C2', 'upper bound'))
     for j, split in enumerate(splits):
         rs = [r for r in table if r['split'] == split]
-        ks, pools = sorted({r['k'] for r in rs}), sorted({r['pool'] for r in rs})
+        other = [r for r in beside if r['split'] == split]
+        ks, pools = sorted({r['k'] for r in rs}), sorted({r['pool'] for r in rs + other})
         for i, short in enumerate(('cd', 'f')):
             ax = axes[i, j]
             for method, (colour, label) in styles.items():
@@ -567,6 +602,11 @@ def scaling_figure(table: list[dict]):
             x = np.array([p[0] for p in pts]) * (1 + 0.06 * m)       # K side by side
             y, lo, hi = (np.array([p[q] for p in pts]) for q in (1, 2, 3))
             ax.errorbar(x, y, [y - lo, hi - y], fmt='o', ms=4, capsize=3, label=f'K={k}')
+            pts = sorted((r['pool'], r['d_cd'], r['d_cd_lo'], r['d_cd_hi']) for r in other if r['k'] == k)
+            if not pts: continue
+            x, y, lo, hi = (np.array([p[q] for p in pts]) for q in range(4))
+            ax.errorbar(x * (1 + 0.06 * m), y, [y - lo, hi - y], fmt='o', mfc='none', ms=4, capsize=3, color='0.55',
+                        label=f'K={k}, series beside')
         ax.axhline(0, color='gray', ls='--', lw=0.8)
         ax.set(ylabel=f"CD model - {rs[0]['peer'].replace('_', ' ')}", xlabel='training shapes')
         for a in axes[:, j]:
@@ -603,10 +643,40 @@ def evaluate_cli(argv=None):
     if not sets: raise ConfigError("nothing to evaluate: give --split and/or --ood")
     evaluate_sets(ev, sets, a.out, f"Evaluation of {a.dit}")
 
+PARTIAL = 'rows.partial.jsonl'      # an evaluation's finished shapes, a line each, until its results are written
+
+def _finished_rows(f: Path, made: dict) -> list[dict]:
+    """The rows that an interrupted evaluation with the same models and settings (`made`) left in `f`, a torn last
+    line left out; [] where there is no such file or other models or settings made it."""
+    if not f.exists(): return []
+    lines = f.read_text().splitlines()
+    try:
+        if json.loads(lines[0]) != made: return []
+    except (IndexError, json.JSONDecodeError): return []
+    rows = []
+    for line in lines[1:]:
+        try: rows += json.loads(line)
+        except json.JSONDecodeError: break
+    return rows
+
 def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
-    "Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary."
-    t0, rows, out, c = time.perf_counter(), [], make_folder(out), ev.cfg     # a file in the way fails before the work
-    for name, ds, ids in sets: rows += ev.evaluate(ds, features_file(ds.root, ev.encoder), name, ids)
+    """Evaluate `sets` of (name, dataset, ids or None); write rows, summary and figures to `out`; return the summary.
+    Each shape's rows are kept in `out/rows.partial.jsonl` as it is scored: run again after an interruption, the
+    evaluation scores only the shapes left (where the same models and settings made the file)."""
+    t0, out, c = time.perf_counter(), make_folder(out), ev.cfg         # a file in the way fails before the work
+    rows = _finished_rows(out/PARTIAL, ev.made)
+    if rows: print(f"{out/PARTIAL}: {len({(r['split'], r['shape']) for r in rows})} shapes scored before; "
+                   "scoring the rest", flush=True)
+    done = {(r['split'], r['shape']) for r in rows}
+    with open(out/PARTIAL, 'a' if rows else 'w') as log:
+        if not rows: log.write(json.dumps(ev.made) + '\n')
+        def keep(shape_rows):
+            log.write(json.dumps(shape_rows, default=float) + '\n')
+            log.flush()
+        for name, ds, ids in sets:
+            ids = list(range(len(ds)) if ids is None else ids)[:c.max_shapes or None]
+            left = [i for i in ids if (name, ds.shapes[i]['name']) not in done]
+            if left: rows += ev.evaluate(ds, features_file(ds.root, ev.encoder), name, left, on_shape=keep)
     n, source, seconds = len(ev.data.names), ev.train_ds.source or ev.train_ds.root, time.perf_counter() - t0
     first_set, first_ids = sets[0][1], sets[0][2] or [0]
     floor = sampling_floor(first_set.mesh(first_ids[0]), c.n_surface, c.tau, c.seed, c.exact) | dict(tau=c.tau)
@@ -615,6 +685,7 @@ def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
                 encoder=ev.data.encoder, n_train=n, config=c.to_dict(), seconds=seconds,
                 seconds_per_shape=seconds / max(1, shapes), floor=floor, made=ev.made)
     s = write_results(rows, out, meta)
+    (out/PARTIAL).unlink()
     print((out/'summary.md').read_text())
     save_figure(metric_vs_k_figure(s), out/'metric_vs_k.png')
     for name, ds, ids in sets:
@@ -630,10 +701,15 @@ def _same_definition(a: EvalConfig, b: EvalConfig) -> bool:
     "Whether two settings measure the same quantities (their metrics differ only by sampling and speed-ups)."
     return (a.exact, a.near, a.tau, a.n_iou > 0) == (b.exact, b.near, b.tau, b.n_iou > 0)
 
+def _shape_shift(pairs) -> dict:
+    "The mean over shapes of (shape, change) `pairs` averaged a shape, with its bootstrap interval ({} if none)."
+    by = pd.DataFrame(pairs, columns=['shape', 'd']).replace([np.inf, -np.inf], np.nan).dropna()
+    return paired_bootstrap(by.groupby('shape')['d'].mean().to_numpy()) if len(by) else {}
+
 def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, settings, repeats: int = 1) -> list[dict]:
     """Seconds per test shape of `ev.evaluate` on shapes `ids` under each of `settings` (`EvalConfig`s), medians of
-    `repeats` runs after a warm-up, and the largest change of each metric against the first setting of the same
-    definitions; prints a line a setting."""
+    `repeats` runs after a warm-up, and against the first setting of the same definitions the largest change of each
+    metric and its mean change (per shape) with a bootstrap 95% interval over shapes; prints a line or two a setting."""
     ids, base, out = list(ids), ev.cfg, []
     key = lambda r: (r['split'], r['shape'], r['method'], r['k'])
     try:
@@ -642,18 +718,21 @@ def bench_evaluate(ev: Evaluator, ds: ShapeDataset, features, ids, settings, rep
             ev.evaluate(ds, features, 'warm-up', ids[:1])
             r = bench(lambda: ev.evaluate(ds, features, 'bench', ids), repeats=repeats, warmup=0)
             ref = next((o for o in out if _same_definition(o['cfg'], cfg)), None)
-            change = {}
+            change, shift = {}, {}
             if ref:
                 mine = {key(x): x for x in r['result']}
                 for m in METRICS:
-                    d = [abs(mine[key(x)][m] - x[m]) for x in ref['rows'] if key(x) in mine]
-                    change[m] = float(np.nanmax(d)) if d else float('nan')
+                    d = [(x['shape'], mine[key(x)][m] - x[m]) for x in ref['rows'] if key(x) in mine]
+                    change[m] = float(np.nanmax(np.abs([v for _, v in d]))) if d else float('nan')
+                    shift[m] = _shape_shift(d)
             out.append(dict(cfg=cfg, rows=r['result'], n=len(ids), s_per_shape=r['median'] / len(ids),
-                            times=r['times'], max_change=change))
+                            times=r['times'], max_change=change, mean_change=shift))
             what = (', '.join(f"{m} {v:.4f}" for m, v in change.items()) if ref else
                     'other metric definitions than the settings before')
             print(f"setting {j}: {out[-1]['s_per_shape']:6.2f} s a shape (median of {repeats}, {len(ids)} shapes); "
                   f"largest change against the first setting of its definitions: {what}", flush=True)
+            if shift: print('  mean change a shape [95% CI]: ' + ', '.join(
+                f"{m} {v['mean']:+.4f} [{v['lo']:+.4f}, {v['hi']:+.4f}]" for m, v in shift.items() if v), flush=True)
     finally: ev.use(base)
     print(f"speed-up of setting {len(out) - 1} over setting 0: {out[0]['s_per_shape'] / out[-1]['s_per_shape']:.2f}x")
     return out

@@ -54,8 +54,12 @@ render() { py "render_$1" views render_cli --out "$data/$1" --preset "${VIEWS:-l
   --set encoder="${ENCODER:-efficientnet_lite0}" --workers 12; }
 
 if [[ ${BENCH:-1} = 1 ]]; then      # a fused step that does not end in 4 minutes leaves Phase 1 to PyTorch's kernels
-  if ! timeout 240 python3 -c "from img2sdf.per_shape import bench_per_shape as b; b(16, steps=4, variants=('fused',),
-      repeats=1)" > "$out/fused_smoke.log" 2>&1; then say "fused step failed or hung: Phase 1 with gpu_torch"
+  # where it hangs, its log ends with every thread's stack at 200 s (compiling, launching or waiting on the GPU),
+  # then the kernel cache and the GPU as they were
+  if ! timeout 240 python3 -c "import faulthandler, sys; faulthandler.dump_traceback_later(200)
+from img2sdf.per_shape import bench_per_shape as b; b(16, steps=4, variants=('fused',), repeats=1)" \
+      > "$out/fused_smoke.log" 2>&1; then say "fused step failed or hung: Phase 1 with gpu_torch"
+    { ls -laR "${TRITON_CACHE_DIR:-$HOME/.triton/cache}" | tail -40; nvidia-smi; } >> "$out/fused_smoke.log" 2>&1
     SET="per_shape=gpu_torch ${SET:-}"; fi
   timeout 900 python3 -c 'import sys; from img2sdf.per_shape import bench_per_shape_cli as b; b(sys.argv[1:])' \
     --n_shapes 1000 --variants torch fused fused:block=64,warps=4 fused:block=128,warps=4 --repeats 2 \

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, re, math, time
 from dataclasses import dataclass, field
 
+import numpy as np
 import yaml
 from pathlib import Path
 
@@ -29,7 +30,8 @@ __all__ = ['STAGES', 'MIN_TRAIN_SHAPES', 'CELL_KEYS', 'PIPELINE_BEFORE', 'PIPELI
            'stage_config', 'enough_shapes', 'prepare_stage', 'split_stage', 'diverged_line', 'warn_short',
            'fixed_steps', 'deepsdf_config', 'dit_config', 'eval_config', 'check_stages', 'named_objects',
            'run_pipeline', 'run_series', 'run_cli', 'run_record', 'cell_name', 'run_cell', 'series_cells',
-           'beside_pools', 'collect_series', 'series_cli', 'bench_pipeline', 'bench_pipeline_cli']
+           'beside_pools', 'collect_series', 'series_cli', 'read_gpu_log', 'gpu_busy', 'bench_pipeline',
+           'bench_pipeline_cli']
 
 # %% ../nbs/11_cli.ipynb #838aa03d
 @dataclass
@@ -217,11 +219,13 @@ def run_pipeline(cfg: PipelineConfig, out, device=None, data_out=None, restart: 
             raise
 
 def _run_stages(cfg: PipelineConfig, out: Path, device, data_out: Path, restart: bool) -> list[dict]:
-    t0, started = time.perf_counter(), {}
+    t0, started, clock = time.perf_counter(), {}, {}
     def stamp(key, what):
-        "Print the stage and the seconds since the start; `out/stages.json` keeps each stage's start."
-        started[key] = round(time.perf_counter() - t0, 1)
+        """Print the stage and the seconds since the start; `out/stages.json` keeps each stage's start, and
+        `out/stage_clock.json` its wall-clock time (to line it up with a log of the GPU's utilisation)."""
+        started[key], clock[key] = round(time.perf_counter() - t0, 1), time.time()
         save_json(started, out/'stages.json')
+        save_json(clock, out/'stage_clock.json')
         print(f"== {what} ({started[key]:.0f} s)", flush=True)
     stamp('data', 'data')
     train, features = prepare_stage(cfg, 'train', data_out, cfg.n_train, least=MIN_TRAIN_SHAPES)
@@ -425,14 +429,40 @@ PIPELINE_BEFORE = dict(pool=5000, data=404.0, deepsdf=206.0, latent_dit=268.0, e
 PIPELINE_TARGETS = {5000: ('deepsdf', 'latent_dit', 'evaluation', 360.0),        # a seed, its data prepared
                     10000: ('data', 'deepsdf', 'latent_dit', 'evaluation', 1200.0)}  # a pool from nothing
 
-def bench_pipeline(runs) -> list[dict]:
-    """Each finished run's stage seconds (`run_record`) beside `PIPELINE_BEFORE`, printed a stage a line, and the
-    pools of `PIPELINE_TARGETS` against their targets."""
+def read_gpu_log(path) -> np.ndarray:
+    """(time, GPU utilisation %) rows of `nvidia-smi --query-gpu=timestamp,utilization.gpu --format=csv,noheader -l 1`
+    output (further columns ignored), times as this machine's Unix time."""
+    from datetime import datetime
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        parts = [x.strip() for x in line.split(',')]
+        try: rows.append((datetime.strptime(parts[0], '%Y/%m/%d %H:%M:%S.%f').timestamp(), float(parts[1].split()[0])))
+        except (ValueError, IndexError): continue          # a header or a torn last line
+    return np.array(rows).reshape(-1, 2)
+
+def gpu_busy(run, log: np.ndarray) -> dict:
+    "The mean GPU utilisation (%) of each stage of `run` (its `stage_clock.json`) in a `read_gpu_log` log."
+    clock = load_json(Path(run)/'stage_clock.json')
+    keys, out = list(clock), {}
+    for a, b in zip(keys, keys[1:]):
+        mine = log[(log[:, 0] >= clock[a]) & (log[:, 0] < clock[b]), 1]
+        out[a] = float(mine.mean()) if len(mine) else float('nan')
+    return out
+
+def bench_pipeline(runs, gpu_log=None) -> list[dict]:
+    """Each finished run's stage seconds (`run_record`) beside `PIPELINE_BEFORE`, printed a stage a line, with each
+    stage's mean GPU utilisation where a `gpu_log` (nvidia-smi's, `read_gpu_log`) is given; and the pools of
+    `PIPELINE_TARGETS` against their targets."""
     rows = [dict(run=str(r), pool=rec['n_train']) | rec['stages_s'] for r in runs for rec in [run_record(r)]]
+    log = read_gpu_log(gpu_log) if gpu_log else None
+    for r in rows:
+        if log is not None and (Path(r['run'])/'stage_clock.json').exists(): r['gpu_busy'] = gpu_busy(r['run'], log)
     stages = ('data', 'deepsdf', 'latent_dit', 'evaluation')
-    print(f"{'stage':<12}{'before (5,000)':>16}" + ''.join(f"{'pool ' + str(r['pool']):>14}" for r in rows))
+    busy = lambda r, s: f"{r['gpu_busy'][s]:3.0f}% GPU" if 'gpu_busy' in r else ''
+    print(f"{'stage':<12}{'before (5,000)':>16}" + ''.join(f"{'pool ' + str(r['pool']):>22}" for r in rows))
     for s in stages:
-        print(f"{s:<12}{PIPELINE_BEFORE[s]:>16.0f}" + ''.join(f"{r.get(s, float('nan')):>14.0f}" for r in rows))
+        print(f"{s:<12}{PIPELINE_BEFORE[s]:>16.0f}" +
+              ''.join(f"{r.get(s, float('nan')):>12.0f} {busy(r, s):>9}" for r in rows))
     for r in rows:
         target = next((t for n, t in PIPELINE_TARGETS.items() if abs(r['pool'] - n) <= 0.02 * n), None)
         if not target: continue
@@ -449,6 +479,8 @@ def bench_pipeline_cli(argv=None):
     ap = ArgumentParser(description=bench_pipeline_cli.__doc__)
     ap.add_argument('runs', nargs='+', help='run folders (img2sdf_run --out, or a series cell OUT/pool-N/seed-S)')
     ap.add_argument('--json', help='write the rows here, with the machine and the figures before')
+    ap.add_argument('--gpu_log', help="nvidia-smi's log of the runs' time: --query-gpu=timestamp,utilization.gpu "
+                    "--format=csv,noheader -l 1 (each stage's mean utilisation)")
     a = ap.parse_args(argv)
-    rows = bench_pipeline(a.runs)
+    rows = bench_pipeline(a.runs, a.gpu_log)
     if a.json: save_json(dict(machine=_machine(), before=PIPELINE_BEFORE, runs=rows), a.json)

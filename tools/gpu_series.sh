@@ -31,7 +31,8 @@ cp "$repo"/nbs/results/${name}_pool*_seed* "$out/cells/" 2>/dev/null
 gather() {
   cp "$out"/cells/${name}_pool* "$out"/*.log "$out"/gpu_util.csv "$out/results/" 2>/dev/null
   for run in "$out"/pool-*/seed-*; do
-    [[ -f $run/stages.json ]] && cp "$run/stages.json" "$out/results/stages_$(basename "$(dirname "$run")")_$(basename "$run").json"
+    stem=$(basename "$(dirname "$run")")_$(basename "$run")
+    [[ -f $run/stages.json ]] && cp "$run/stages.json" "$out/results/stages_$stem.json"
   done
   tar -C "$out/results" -czf "$out/results.tgz.part" . && mv "$out/results.tgz.part" "$out/results.tgz"
 }
@@ -61,7 +62,8 @@ print(_data_root(PipelineConfig.load(sys.argv[1] + '/pipeline.json'), 'train', P
     finished=$(grep -l '"done"' "$out"/pool-*/seed-*/stages.json 2>/dev/null | xargs -r -n1 dirname)
     # shellcheck disable=SC2086
     [[ -n $finished ]] && python3 -c 'import sys; from img2sdf.cli import bench_pipeline_cli as b; b(sys.argv[1:])' \
-      $finished --json "$out/results/bench_pipeline_gpu.json" > "$out/bench_pipeline.log" 2>&1
+      $finished --gpu_log "$out/gpu_util.csv" --json "$out/results/bench_pipeline_gpu.json" \
+      > "$out/bench_pipeline.log" 2>&1
     gather
   done
 done

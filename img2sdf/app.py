@@ -16,8 +16,8 @@ from .views import prepare_view, doubt_line
 from .latent_dit import ImageTo3D, newest_dit, deepsdf_of, rank_latent, held_out_views, write_mesh
 
 # %% auto #0
-__all__ = ['MAX_IMAGES', 'DOWNLOADS', 'PREDICT_REFERENCE', 'load_model', 'Demo', 'predict', 'example_images', 'example_label',
-           'held_out_renders', 'build_app', 'bench_predict', 'bench_predict_cli', 'demo_cli']
+__all__ = ['MAX_IMAGES', 'DOWNLOADS', 'PREDICT_REFERENCE', 'MODEL_HELP', 'load_model', 'Demo', 'predict', 'example_images',
+           'example_label', 'held_out_renders', 'build_app', 'bench_predict', 'bench_predict_cli', 'demo_cli']
 
 # %% ../nbs/13_app.ipynb #8e23a6ce
 MAX_IMAGES = 8
@@ -192,12 +192,13 @@ def bench_predict(model, photo=None, res: int = 128, repeats: int = 3, app_repea
           f"(median of {app_repeats})")
     return r
 
+MODEL_HELP = 'an exported model folder, a pipeline run folder or a hub id (default: the newest run under the data home)'
+
 @console_script
 def bench_predict_cli(argv=None):
     "Console script `img2sdf_bench_predict`: where the seconds of one photo to a mesh go, cold and in the app."
     ap = ArgumentParser(description=bench_predict.__doc__)
-    ap.add_argument('--model', help='an exported model folder, a pipeline run folder or a hub id (default: the newest '
-                                    'run under the data home)')
+    ap.add_argument('--model', help=MODEL_HELP)
     ap.add_argument('--photo', help="a picture (default: scikit-image's coffee cup)")
     ap.add_argument('--res', type=int, default=128)
     ap.add_argument('--repeats', type=int, default=3)
@@ -213,8 +214,7 @@ def bench_predict_cli(argv=None):
 def demo_cli(argv=None):
     "Console script `img2sdf_demo`: the web app for a trained model."
     ap = ArgumentParser(description=demo_cli.__doc__)
-    ap.add_argument('--model', help='an exported model folder, a pipeline run folder or a hub id '
-                                    '(default: the newest run under the data home)')
+    ap.add_argument('--model', help=MODEL_HELP)
     ap.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
     ap.add_argument('--port', type=int, default=7860)
     ap.add_argument('--device')

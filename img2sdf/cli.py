@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .core import (
     Config, data_home, save_json, load_json, UsageError, ConfigError, MissingError, ArgumentParser, console_script,
-    make_folder, made_record, made_changes, folder_lock, StageChanged, atomic_write, save_figure)
+    make_folder, made_record, made_changes, folder_lock, StageChanged, atomic_write, save_figure,
+    refuse_overwrite)
 from .data import (
     DataConfig, ShapeDataset, SOURCES, MESH_EXTS, prepare, records_for, print_summary, pybullet_data_path,
     check_data_root)
@@ -412,6 +413,7 @@ def series_cli(argv=None):
     ap.add_argument('--beside', help="another series' JSON whose pools name per-shape CSVs, tabled beside")
     ap.add_argument('--figure', help='PNG of the table over pool size')
     a = ap.parse_args(argv)
+    if a.figure: refuse_overwrite([a.figure])
     out = Path(a.out or data_home()/'runs'/f'series-{a.name}')
     cells = Path(a.cells or out/'cells')
     cfg = PipelineConfig.preset(a.preset).override(*a.set)
@@ -482,5 +484,6 @@ def bench_pipeline_cli(argv=None):
     ap.add_argument('--gpu_log', help="nvidia-smi's log of the runs' time: --query-gpu=timestamp,utilization.gpu "
                     "--format=csv,noheader -l 1 (each stage's mean utilisation)")
     a = ap.parse_args(argv)
+    if a.json: refuse_overwrite([a.json])
     rows = bench_pipeline(a.runs, a.gpu_log)
     if a.json: save_json(dict(machine=_machine(), before=PIPELINE_BEFORE, runs=rows), a.json)

@@ -22,10 +22,10 @@ from .core import default_device, seed_everything, bench, ArgumentParser, consol
 __all__ = ['FAILED', 'Normalization', 'normalize_mesh', 'PositionalEncoding', 'SDFMLP', 'n_params', 'clamped_l1', 'sphere_sdf',
            'box_sdf', 'torus_sdf', 'SDFGrid', 'eval_chunk', 'sdf_grid', 'crossed_cells', 'sdf_grid_coarse_to_fine',
            'NoSurface', 'GridSigns', 'extract_mesh', 'sdf_to_mesh', 'sample_surface', 'surface_distance', 'occupancy',
-           'iou_points', 'Reference', 'reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou', 'sampling_floor',
-           'shared_pool', 'Ready', 'mesh_metrics_async', 'mesh_metrics_many', 'mesh_metrics_group_async', 'pair_chunk',
-           'triangle_d2', 'face_clusters', 'mesh_distance', 'winding_number', 'torch_samples', 'plot_meshes',
-           'view_meshes', 'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
+           'iou_points', 'Reference', 'reference', 'as_reference', 'mesh_metrics_group', 'mesh_metrics', 'volume_iou',
+           'sampling_floor', 'shared_pool', 'Ready', 'mesh_metrics_async', 'mesh_metrics_many',
+           'mesh_metrics_group_async', 'pair_chunk', 'triangle_d2', 'face_clusters', 'mesh_distance', 'winding_number',
+           'torch_samples', 'plot_meshes', 'view_meshes', 'fit_test_decoder', 'bench_mesh', 'bench_mesh_cli']
 
 # %% ../nbs/01_geometry.ipynb #6ffe3b24
 @dataclass
@@ -252,8 +252,7 @@ def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh, device=None) -> 
     """Exact distance of each of `points` (M, 3) to the triangles of `mesh`, and the index of the nearest face:
     point-cloud-utils' AABB tree, or `mesh_distance` in torch on `device` where one is given."""
     if device is not None:
-        p, v = _tensors(device, np.float32, points, mesh.vertices)
-        d, face = mesh_distance(p, v, _tensors(device, np.int64, mesh.faces)[0])
+        d, face = mesh_distance(*_tensors(device, np.float32, points), *_mesh_tensors(mesh, device))
         return d.double().cpu().numpy(), face.cpu().numpy()
     d, face, _ = pcu.closest_points_on_mesh(np.ascontiguousarray(points, np.float64), *_vf(mesh))
     return np.asarray(d, np.float64), np.asarray(face)
@@ -283,8 +282,8 @@ def occupancy(mesh: trimesh.Trimesh, points: np.ndarray, device=None) -> np.ndar
         side[ask] = _grid_side(mesh.metadata['grid_signs'], points[ask])
     ask = side < 0
     if ask.any() and device is not None:
-        q, v = _tensors(device, np.float32, points[ask], mesh.vertices)
-        side[ask] = (winding_number(q, v, _tensors(device, np.int64, mesh.faces)[0]) > 0.5).cpu().numpy()
+        w = winding_number(*_tensors(device, np.float32, points[ask]), *_mesh_tensors(mesh, device))
+        side[ask] = (w > 0.5).cpu().numpy()
     elif ask.any():
         side[ask] = pcu.triangle_soup_fast_winding_number(*_vf(mesh), np.ascontiguousarray(points[ask])) > 0.5
     return side == 1
@@ -313,6 +312,11 @@ def reference(gt: trimesh.Trimesh, n: int = 100_000, n_iou: int = 100_000, near:
     pts, nrm = sample_surface(gt, n, seed)
     q = iou_points(gt, n_iou, near, tau / scale, bound, seed + 2)
     return Reference(gt, pts, nrm, q, occupancy(gt, q))
+
+def as_reference(gt, n: int = 100_000, tau: float = 0.01, iou: bool = True, bound: float = 1.0, seed: int = 0,
+                 n_iou: int = 100_000, near: float = 0.5, scale: float = 0.5, **metric_kw) -> Reference:
+    "`gt` (a mesh, or its `Reference` as it is) sampled as `mesh_metrics_group` with the same keywords samples it."
+    return gt if isinstance(gt, Reference) else reference(gt, n, n_iou if iou else 0, near, tau, scale, bound, seed)
 
 FAILED = dict(chamfer_l1=math.sqrt(3), chamfer_l2=3.0, normal_consistency=0.0, fscore=0.0, precision=0.0,
               recall=0.0, iou=0.0, failed=1)
@@ -350,7 +354,7 @@ def mesh_metrics_group(preds, gt, n: int = 100_000, tau: float = 0.01, iou: bool
     against one ground truth `gt` (a mesh, or its `Reference`), sampled once for all of them; distances in the unit
     cube (`scale` times the unit-sphere frame). With a torch `device`, the predictions' samples, distances and winding
     numbers are made there (the reference stays as it is made on the CPU)."""
-    ref = gt if isinstance(gt, Reference) else reference(gt, n, n_iou if iou else 0, near, tau, scale, bound, seed)
+    ref = as_reference(gt, n, tau, iou, bound, seed, n_iou, near, scale)
     ok = [p for p in preds if _has_surface(p)]
     pseed = seed + 1 if pred_seed is None else pred_seed                   # independent of gt's samples
     samples = [sample_surface(p, n, pseed, device) for p in ok]
@@ -432,6 +436,10 @@ def _tensors(device, dtype, *arrays) -> list[torch.Tensor]:
     "`arrays` as contiguous tensors of `dtype` on `device`."
     return [torch.from_numpy(np.ascontiguousarray(a, dtype)).to(device) for a in arrays]
 
+def _mesh_tensors(mesh: trimesh.Trimesh, device) -> tuple[torch.Tensor, torch.Tensor]:
+    "`mesh`'s vertices (float32) and faces (int64) as tensors on `device`."
+    return _tensors(device, np.float32, mesh.vertices)[0], _tensors(device, np.int64, mesh.faces)[0]
+
 def pair_chunk(device) -> int:
     "Point-triangle pairs measured at once: 2^26 on a GPU (a few GB of intermediates), 2^22 on a CPU."
     return 2**26 if torch.device(device).type == 'cuda' else 2**22
@@ -462,22 +470,23 @@ def _morton(x: torch.Tensor, bits: int = 10) -> torch.Tensor:
         for a in range(3): code |= ((q[:, a] >> b) & 1) << (3 * b + a)
     return code
 
-def face_clusters(centroid, reach, size: int = 32):
-    """Faces in groups of `size` neighbours (consecutive in Morton order of their centroids, the last group padded
-    with its last face): their members (K, size), and each group's centre and the radius that holds its faces."""
+def face_clusters(tri, size: int = 32):
+    """Triangles `tri` (F, 3, 3) in groups of `size` neighbours (consecutive in Morton order of their centroids, the
+    last group padded with its last face): each face's centroid and reach (it lies within that of its centroid), each
+    group's members (K, size), and its centre and the radius that holds its faces."""
+    centroid = tri.mean(1)
+    reach = (tri - centroid[:, None]).norm(dim=-1).amax(1)
     order = _morton(centroid).argsort()
     members = torch.cat([order, order[-1:].expand(-len(order) % size)]).view(-1, size)
     c = centroid[members]
     centre = (c.amin(1) + c.amax(1)) / 2
-    return members, centre, ((c - centre[:, None]).norm(dim=-1) + reach[members]).amax(1)
+    return centroid, reach, members, centre, ((c - centre[:, None]).norm(dim=-1) + reach[members]).amax(1)
 
 def mesh_distance(points, vertices, faces, size: int = 32, pairs: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact distance of each of `points` (M, 3) to the triangles `faces` (F, 3) of `vertices` (V, 3), and a nearest
     face, measuring only the point-face pairs that the bounds leave; about `pairs` pairs a chunk (0: `pair_chunk`)."""
     pairs, tri = pairs or pair_chunk(points.device), vertices[faces]               # tri: (F, 3, 3)
-    centroid = tri.mean(1)
-    reach = (tri - centroid[:, None]).norm(dim=-1).amax(1)              # a face lies within this of its centroid
-    members, centre, radius = face_clusters(centroid, reach, size)
+    centroid, reach, members, centre, radius = face_clusters(tri, size)
     slack = lambda u: u * (1 + 1e-6) + 1e-7                               # room for float rounding
     dist, near = points.new_empty(len(points)), torch.empty(len(points), dtype=torch.long, device=points.device)
     step = max(1, pairs // len(members))
@@ -511,8 +520,7 @@ def winding_number(points, vertices, faces, size: int = 32, beta: float = 2.0, p
     within `beta` radii of the point exactly, each farther group as one dipole (its area vector at its area-weighted
     centre); `beta=inf` is exact everywhere. About `pairs` point-group or point-face pairs a chunk (0: `pair_chunk`)."""
     pairs, tri = pairs or pair_chunk(points.device), vertices[faces]
-    centroid = tri.mean(1)
-    members, centre, radius = face_clusters(centroid, (tri - centroid[:, None]).norm(dim=-1).amax(1), size)
+    centroid, _, members, centre, radius = face_clusters(tri, size)
     real = (torch.arange(members.numel(), device=points.device) < len(faces)).view(members.shape)   # not padding
     area = 0.5 * torch.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1)
     w = area.norm(dim=-1)[members] * real
@@ -537,8 +545,8 @@ def winding_number(points, vertices, faces, size: int = 32, beta: float = 2.0, p
 
 def torch_samples(mesh: trimesh.Trimesh, n: int, seed: int, device) -> tuple[np.ndarray, np.ndarray]:
     "`sample_surface` drawn in torch on `device`: faces by area, then a uniform point of each, in face order."
-    v, = _tensors(device, np.float32, mesh.vertices)
-    tri = v[_tensors(device, np.int64, mesh.faces)[0]]
+    v, f = _mesh_tensors(mesh, device)
+    tri = v[f]
     area = torch.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1).norm(dim=-1)
     g = torch.Generator(device).manual_seed(seed)
     face = torch.multinomial(area, n, replacement=True, generator=g).sort().values

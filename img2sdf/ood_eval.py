@@ -19,7 +19,7 @@ from .core import (
     Config, default_device, save_json, load_json, atomic_write, progress, bench, ConfigError, UsageError,
     MissingError, ArgumentParser, console_script, make_folder, all_finite, made_record, save_figure)
 from .geometry import (
-    mesh_metrics_group, mesh_metrics_group_async, sampling_floor, NoSurface, reference, shared_pool, Ready)
+    mesh_metrics_group, mesh_metrics_group_async, sampling_floor, NoSurface, as_reference, shared_pool, Ready)
 from .data import ShapeDataset
 from .views import features_file
 from .deepsdf import load_deepsdf, decode_mesh, fit_latents
@@ -239,10 +239,9 @@ def score(self: Evaluator, answers, lat: dict, gt):
 def references(self: Evaluator, ds: ShapeDataset, ids, ahead: int = 0):
     """The `Reference` of each shape `ids` of `ds`, in order, each made `ahead` shapes ahead (0: one a worker) in the
     scoring pool, while this process meshes and the device scores."""
-    c, workers, ids = self.cfg, self.cfg.workers or os.cpu_count() or 1, list(ids)
-    args = lambda i: (ds.mesh(i), c.n_surface, c.n_iou, c.near, c.tau, 0.5, 1.0, c.seed)   # as `mesh_metrics_group`
-    start = lambda i: (shared_pool(workers).apply_async(reference, args(i)) if workers > 1
-                       else Ready(reference(*args(i))))
+    workers, ids, kw = self.cfg.workers or os.cpu_count() or 1, list(ids), self.metric_settings()
+    start = lambda i: (shared_pool(workers).apply_async(as_reference, (ds.mesh(i),), kw) if workers > 1
+                       else Ready(as_reference(ds.mesh(i), **kw)))
     ahead, jobs = ahead or workers, deque()
     for j in range(len(ids)):
         while len(jobs) <= ahead and j + len(jobs) < len(ids): jobs.append(start(ids[j + len(jobs)]))
@@ -263,12 +262,16 @@ def _scored(job, on_shape=None) -> list[dict]:
     return rows
 
 @patch
+def test_ids(self: Evaluator, ds: ShapeDataset, ids=None) -> list:
+    "The shapes of `ds` a test set scores: `ids` (default: all), the first `max_shapes` of them."
+    return list(range(len(ds)) if ids is None else ids)[:self.cfg.max_shapes or None]
+
+@patch
 def evaluate(self: Evaluator, ds: ShapeDataset, features, split: str, ids=None, in_flight: int = 2,
              on_shape=None) -> list[dict]:
     """Rows for shapes `ids` (default: all, up to `max_shapes`) of `ds` with feature cache `features`; `on_shape` is
     called with each shape's rows as they are scored."""
-    ids = list(range(len(ds))) if ids is None else list(ids)
-    if self.cfg.max_shapes: ids = ids[:self.cfg.max_shapes]
+    ids = self.test_ids(ds, ids)
     feats, poses, _ = paired_features([ds.uid(i) for i in ids], features, ds.root)
     b = self.cfg.batch or (64 if self.device.type == 'cuda' else 1)
     rows, pending, bar = [], [], progress(total=len(ids), desc=f'evaluate {split}')
@@ -674,8 +677,7 @@ def evaluate_sets(ev: Evaluator, sets, out, title: str = '') -> list[dict]:
             log.write(json.dumps(shape_rows, default=float) + '\n')
             log.flush()
         for name, ds, ids in sets:
-            ids = list(range(len(ds)) if ids is None else ids)[:c.max_shapes or None]
-            left = [i for i in ids if (name, ds.shapes[i]['name']) not in done]
+            left = [i for i in ev.test_ids(ds, ids) if (name, ds.shapes[i]['name']) not in done]
             if left: rows += ev.evaluate(ds, features_file(ds.root, ev.encoder), name, left, on_shape=keep)
     n, source, seconds = len(ev.data.names), ev.train_ds.source or ev.train_ds.root, time.perf_counter() - t0
     first_set, first_ids = sets[0][1], sets[0][2] or [0]

@@ -61,6 +61,7 @@ print(_data_root(PipelineConfig.load(sys.argv[1] + '/pipeline.json'), 'train', P
     fi
     finished=$(grep -l '"done"' "$out"/pool-*/seed-*/stages.json 2>/dev/null | xargs -r -n1 dirname)
     # shellcheck disable=SC2086
+    rm -f "$out/results/bench_pipeline_gpu.json"          # made again from every finished cell
     [[ -n $finished ]] && python3 -c 'import sys; from img2sdf.cli import bench_pipeline_cli as b; b(sys.argv[1:])' \
       $finished --gpu_log "$out/gpu_util.csv" --json "$out/results/bench_pipeline_gpu.json" \
       > "$out/bench_pipeline.log" 2>&1

@@ -90,17 +90,23 @@ class FusedStep:
         return w_in_t, hid.transpose(-1, -2).contiguous(), hid.contiguous(), bias, ps[-2].flatten(1).float(), \
             ps[-1].flatten().float()
 
-    def __call__(self, points, sdf, idx) -> torch.Tensor:
-        "Set every parameter's `.grad` for samples `idx` (B, P) of `points` (B, M, 3), `sdf` (B, M); the summed loss."
+    def tiles(self, points, sdf, idx) -> tuple:
+        "The kernel alone on samples `idx` (B, P): the PE, each layer's input and output gradient, the per-tile sums."
         B, P = idx.shape
         H, L, IN = self.H, self.L, self.IN
         pe, hb, gb, part = self.pe[:, :P], self.h[:, :, :P], self.g[:, :, :P], self.part[:, :-(-P // self.block)]
         if P != self.pe.shape[1]: pe, hb, gb, part = (x.contiguous() for x in (pe, hb, gb, part))
         T = part.shape[1]
         run = dict(num_warps=self.warps) if points.device.type == 'cuda' else {}
-        prec = 'ieee' if self.act == torch.float32 else 'tf32'
+        prec = 'ieee' if self.act == torch.float32 and points.device.type != 'cuda' else 'tf32'   # see below
         self.kernel[(B, T)](points, sdf, idx, *self.weights(), pe, hb, gb, part, points.shape[1], P, T, self.clamp,
                             1.0 / P, IN=IN, NF=self.n_freqs, L=L, H=H, KP=self.KP, BLOCK=self.block, PREC=prec, **run)
+        return pe, hb, gb, part
+
+    def __call__(self, points, sdf, idx) -> torch.Tensor:
+        "Set every parameter's `.grad` for samples `idx` (B, P) of `points` (B, M, 3), `sdf` (B, M); the summed loss."
+        pe, hb, gb, part = self.tiles(points, sdf, idx)
+        H, L, IN = self.H, self.L, self.IN
         s, ps = part.sum(1), self.params
         wgrad = lambda g, x: torch.bmm(g.transpose(1, 2), x).float()
         ps[0].grad = wgrad(gb[0], pe)[:, :, :IN].contiguous()

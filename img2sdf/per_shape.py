@@ -24,7 +24,8 @@ __all__ = ['STUDY_GEOMETRY', 'PEAK_BF16_TFLOPS', 'PHASE1_REFERENCE', 'PerShapeDe
            'flatten_weights', 'load_weights', 'PerShapeConfig', 'point_ids', 'BatchedDecoders', 'train_l1', 'eval_l1',
            'fit_decoders', 'random_init', 'fit_anchor', 'loss_stats', 'fit_per_shape', 'load_per_shape',
            'print_loss_stats', 'weight_geometry', 'mean_pairwise_cos', 'print_geometry', 'weights_to_mesh',
-           'fit_per_shape_cli', 'step_flops', 'variant', 'step_agreement', 'bench_per_shape', 'bench_per_shape_cli']
+           'fit_per_shape_cli', 'step_flops', 'variant', 'step_agreement', 'fused_parts', 'bench_per_shape',
+           'bench_per_shape_cli']
 
 # %% ../nbs/05_per_shape.ipynb #005e384c
 class PerShapeDecoder(nn.Module):
@@ -438,11 +439,29 @@ def step_agreement(points, sdf, init, cfg: PerShapeConfig, act) -> float:
     FusedStep(mine.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)(points, sdf, j)
     return max(((a.grad - b.grad).norm() / a.grad.norm()).item() for a, b in zip(ref.params, mine.params))
 
+def fused_parts(points, sdf, init, cfg: PerShapeConfig, repeats: int = 5) -> dict:
+    """Where a fused step's milliseconds go on `init`'s B decoders: the kernel alone, the whole gradient (the kernel
+    and a weight product a layer), and the step with the optimiser's update."""
+    from img2sdf.fused_step import FusedStep
+    bd = BatchedDecoders(init, cfg)
+    act = torch.bfloat16 if cfg.amp == 'bf16' else torch.float32
+    fs = FusedStep(bd.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)
+    opt = torch.optim.Adam(bd.params, cfg.lr, **(dict(fused=True) if points.device.type == 'cuda' else {}))
+    j = point_ids(torch.arange(len(init), device=points.device), 0, cfg.points, points.shape[1], cfg.seed)
+    def step():
+        fs(points, sdf, j)
+        opt.step()
+    ms = lambda f: bench(f, repeats, 1)['median'] * 1e3
+    return dict(kernel_ms=ms(lambda: fs.tiles(points, sdf, j)), gradients_ms=ms(lambda: fs(points, sdf, j)),
+                step_ms=ms(step))
+
 def bench_per_shape(n_shapes: int = 1000, preset: str = 'gpu', steps: int = 50, device=None, n_points: int = 200_000,
-                    variants=('sequential', 'torch', 'fused'), n_sequential: int = 4, repeats: int = 3) -> dict:
+                    variants=('sequential', 'torch', 'fused'), n_sequential: int = 4, repeats: int = 3,
+                    check: int = 0) -> dict:
     """Phase 1 fitting speed of each variant (`variant`) at `preset`'s recipe: the median time of `steps` steps of
     `n_shapes` shapes (`n_sequential` for one at a time), shapes a second at the recipe's full length, the projected
-    time of 1,000 and 10,000 fits, and the achieved TFLOP/s beside the card's rate."""
+    time of 1,000 and 10,000 fits, and the achieved TFLOP/s beside the card's rate. `check` > 0: each variant also
+    fits that many shapes at the recipe's full length, and their median final L1 says whether it is the same fit."""
     from img2sdf.deepsdf import analytic_samples
     device, cfg = default_device(device), PerShapeConfig.preset(preset)
     base = analytic_samples(n_points, device=device)
@@ -461,7 +480,8 @@ def bench_per_shape(n_shapes: int = 1000, preset: str = 'gpu', steps: int = 50, 
     if out['matmul_bf16_tflops']:
         print(f"the card: {out['peak_bf16_tflops'] or '?'} TFLOP/s dense bf16 by its datasheet, "
               f"{out['matmul_bf16_tflops']:.0f} measured (8192^3 bf16 products)")
-    print(f"{'variant':<28}{'shapes/s':>10}{'1,000 fits':>12}{'10,000 fits':>13}{'TFLOP/s':>9}{'warm-up':>9}")
+    print(f"{'variant':<28}{'shapes/s':>10}{'1,000 fits':>12}{'10,000 fits':>13}{'TFLOP/s':>9}{'warm-up':>9}"
+          f"{'final L1' if check else '':>10}")
     print(f"{'reference: ' + ref['what'][:16]:<28}{ref['shapes'] / ref['seconds']:>10.2f}{ref['seconds']:>11.0f}s"
           f"{ref['seconds'] * 10:>12.0f}s{flops * ref['shapes'] * full / ref['seconds'] / 1e12:>9.1f}", flush=True)
     for spec in variants:
@@ -479,9 +499,16 @@ def bench_per_shape(n_shapes: int = 1000, preset: str = 'gpu', steps: int = 50, 
         v |= dict(shapes=n, steps=steps, seconds=t['median'], times=t['times'], shapes_per_s=per_s, warmup_s=
                   time.perf_counter() - t0 - sum(t['times']), fits_1000_s=1000 / per_s, fits_10000_s=10_000 / per_s,
                   tflops=flops * n * steps / t['median'] / 1e12)
+        if check:
+            k = min(check, n)
+            v['final_l1_median'] = fit_decoders(pts[:k], sdf[:k], init[:k], variant(spec, cfg).replace(chunk=k),
+                                                device=device, quiet=True)[1].median().item()
+        if c.kernel == 'fused': v['parts'] = fused_parts(pts[:n], sdf[:n], init[:n], c)
         same = ''.join(f"  gradients vs autograd, {a}: {d:.1e}" for a, d in v.get('grad_rel_diff', {}).items())
+        l1 = f"{v['final_l1_median']:>10.5f}" if check else ''
         print(f"{spec:<28}{v['shapes_per_s']:>10.2f}{v['fits_1000_s']:>11.0f}s{v['fits_10000_s']:>12.0f}s"
-              f"{v['tflops']:>9.1f}{v['warmup_s']:>8.1f}s{same}", flush=True)
+              f"{v['tflops']:>9.1f}{v['warmup_s']:>8.1f}s{l1}{same}", flush=True)
+        if 'parts' in v: print('  a step, ms: ' + ', '.join(f"{k[:-3]} {t:.1f}" for k, t in v['parts'].items()))
     return out
 
 @console_script
@@ -495,11 +522,12 @@ def bench_per_shape_cli(argv=None):
                     help="sequential, torch (batched) or fused, each with fields: fused:block=64,warps=4")
     ap.add_argument('--n_sequential', type=int, default=4)
     ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--check', type=int, default=0, help="also fit this many shapes in full: each variant's final L1")
     ap.add_argument('--device')
     ap.add_argument('--json', help='write the figures here')
     a = ap.parse_args(argv)
     if a.json: refuse_overwrite([a.json])
     r = bench_per_shape(a.n_shapes, a.preset, a.steps, a.device, variants=a.variants, n_sequential=a.n_sequential,
-                        repeats=a.repeats)
+                        repeats=a.repeats, check=a.check)
     if a.json: save_json(r, a.json)
 

@@ -43,7 +43,9 @@ class WeightScaleConfig(Config):
     n_test: int = 40                # held-out instances scored (the first of the split's test shapes)
     dit_steps: int = 0              # the DiT's steps (0: its preset's)
     workers: int = 0                # processes that score meshes (0: one per CPU)
-    operational = ('workers',)
+    scorer: str = 'auto'            # where the metrics are measured (`EvalConfig.scorer`)
+    operational = ('workers', 'scorer')
+    choices = dict(scorer=('auto', 'device', 'cpu'))
     presets = {'paper': {}, 'gpu': {},
                'tiny': dict(per_shape='tiny', dit='tiny', evaluate='tiny', split_n=12, holdout=0.25, n_test=2)}
 
@@ -192,7 +194,8 @@ def run_cell(cfg: WeightScaleConfig, c: dict, ds: ShapeDataset, ood: dict, out, 
     save_recall(r, where/'recall.json')                         # per shape: cos(pred, true), the nearest shape
     row['recall'] = recall_rates(r, data.names)
     t2 = time.perf_counter()
-    ecfg = EvalConfig.preset(cfg.evaluate, seed=c['seed'], methods=cfg.methods, workers=cfg.workers)
+    ecfg = EvalConfig.preset(cfg.evaluate, seed=c['seed'], methods=cfg.methods, workers=cfg.workers,
+                             scorer=cfg.scorer)
     ev = WeightEvaluator(where/'dit', data, ds, _fits(out, ['main', *ood], c['init']), ecfg,
                          PerShapeConfig.preset(cfg.per_shape), device)
     sets = [('in-distribution', ds, split['test'][:cfg.n_test])] + [(n, d, None) for n, d in ood.items()]

@@ -17,7 +17,7 @@ __all__ = ['phase1_kernel', 'FusedStep']
 def phase1_kernel(pts, sdf, idx, w_in_t, w_hid_t, w_hid, bias, w_out, b_out, pe_buf, h_buf, g_buf, part,
                   M, P, T, clamp, inv_p,
                   IN: tl.constexpr, NF: tl.constexpr, L: tl.constexpr, H: tl.constexpr, KP: tl.constexpr,
-                  BLOCK: tl.constexpr, PREC: tl.constexpr):
+                  BLOCK: tl.constexpr, PREC: tl.constexpr, UNROLL: tl.constexpr):
     """One program: BLOCK points of shape b (of the B decoders). Forward through PE and L ReLU layers of width H, then
     the clamped-L1 gradient back to every layer's pre-activation; activations and gradients go to `h_buf`, `g_buf`
     for the weight gradients, per-program sums (loss, bias and output-layer gradients) to `part`."""
@@ -38,10 +38,10 @@ def phase1_kernel(pts, sdf, idx, w_in_t, w_hid_t, w_hid, bias, w_out, b_out, pe_
     w = tl.load(w_in_t + (b * KP + f[:, None]) * H + n[None, :])
     h = tl.dot(pe, w, input_precision=PREC) + tl.load(bias + b * L * H + n)[None, :]
     h = tl.maximum(h, 0.0).to(pe.dtype)
-    for l in tl.static_range(1, L):
+    for l in tl.range(1, L, loop_unroll_factor=UNROLL):
         tl.store(h_buf + (l - 1) * sz + row[:, None] * H + n[None, :], h, mask=live[:, None])
-        w = tl.load(w_hid_t + ((b * (L - 1) + l - 1) * H + n[:, None]) * H + n[None, :])
-        h = tl.dot(h, w, input_precision=PREC) + tl.load(bias + (b * L + l) * H + n)[None, :]
+        wl = tl.load(w_hid_t + ((b * (L - 1) + l - 1) * H + n[:, None]) * H + n[None, :])
+        h = tl.dot(h, wl, input_precision=PREC) + tl.load(bias + (b * L + l) * H + n)[None, :]
         h = tl.maximum(h, 0.0).to(pe.dtype)
     tl.debug_barrier()                                  # the activations stored above are read back below
     wo = tl.load(w_out + b * H + n)
@@ -54,24 +54,26 @@ def phase1_kernel(pts, sdf, idx, w_in_t, w_hid_t, w_hid, bias, w_out, b_out, pe_
     tl.store(pp + 1, tl.sum(go, 0))
     tl.store(pp + 2 + n, tl.sum(go[:, None] * h.to(tl.float32), 0))
     g = tl.where(h > 0, go[:, None] * wo[None, :], 0.0)                  # the last layer's pre-activation
-    for l in tl.static_range(L - 1, -1, -1):
+    for l in tl.range(L - 1, 0, -1, loop_unroll_factor=UNROLL):
         tl.store(pp + 2 + H + l * H + n, tl.sum(g, 0))
         ga = g.to(pe.dtype)
         tl.store(g_buf + l * sz + row[:, None] * H + n[None, :], ga, mask=live[:, None])
-        if l > 0:
-            w = tl.load(w_hid + ((b * (L - 1) + l - 1) * H + n[:, None]) * H + n[None, :])
-            hp = tl.load(h_buf + (l - 1) * sz + row[:, None] * H + n[None, :], mask=live[:, None], other=0.0)
-            g = tl.where(hp > 0, tl.dot(ga, w, input_precision=PREC), 0.0)
+        wb = tl.load(w_hid + ((b * (L - 1) + l - 1) * H + n[:, None]) * H + n[None, :])
+        hp = tl.load(h_buf + (l - 1) * sz + row[:, None] * H + n[None, :], mask=live[:, None], other=0.0)
+        g = tl.where(hp > 0, tl.dot(ga, wb, input_precision=PREC), 0.0)
+    tl.store(pp + 2 + H + n, tl.sum(g, 0))                             # the first layer's
+    tl.store(g_buf + row[:, None] * H + n[None, :], g.to(pe.dtype), mask=live[:, None])
 
 # %% ../nbs/05a_fused_step.ipynb #77bf36e4
 class FusedStep:
     """The gradients of a batched Phase 1 step on B decoders (`BatchedDecoders` parameters): one Triton kernel for the
     forward pass and the backward pass down to every layer's pre-activation, then one matrix product a layer for the
-    weight gradients. Buffers for `n_points` points a shape are made once."""
+    weight gradients. Buffers for `n_points` points a shape are made once. `unroll`: the layers the kernel's loops
+    are unrolled by (0: all of them; 1: kept as loops, which hold fewer values in registers)."""
     def __init__(self, params: list, n_points: int, n_freqs: int, clamp: float, act=torch.bfloat16,
-                 block: int = 128, warps: int = 8):
+                 block: int = 128, warps: int = 8, unroll: int = 0):
         self.kernel, self.params, self.clamp, self.n_freqs = phase1_kernel, params, clamp, n_freqs
-        self.block, self.warps, self.act = block, warps, act
+        self.block, self.warps, self.act, self.unroll = block, warps, act, unroll
         B, self.H, self.IN = params[0].shape
         self.L, dev = len(params) // 2 - 1, params[0].device
         self.KP = max(16, 1 << (self.IN - 1).bit_length())        # the PE, zero-padded to a power of two
@@ -100,7 +102,8 @@ class FusedStep:
         run = dict(num_warps=self.warps) if points.device.type == 'cuda' else {}
         prec = 'ieee' if self.act == torch.float32 and points.device.type != 'cuda' else 'tf32'   # see below
         self.kernel[(B, T)](points, sdf, idx, *self.weights(), pe, hb, gb, part, points.shape[1], P, T, self.clamp,
-                            1.0 / P, IN=IN, NF=self.n_freqs, L=L, H=H, KP=self.KP, BLOCK=self.block, PREC=prec, **run)
+                            1.0 / P, IN=IN, NF=self.n_freqs, L=L, H=H, KP=self.KP, BLOCK=self.block, PREC=prec,
+                            UNROLL=self.unroll or max(1, L - 1), **run)
         return pe, hb, gb, part
 
     def __call__(self, points, sdf, idx) -> torch.Tensor:

@@ -22,10 +22,10 @@ from .geometry import PositionalEncoding, SDFMLP, sdf_to_mesh, clamped_l1
 # %% auto #0
 __all__ = ['STUDY_GEOMETRY', 'PEAK_BF16_TFLOPS', 'PHASE1_REFERENCE', 'PerShapeDecoder', 'weight_layout', 'layer_sizes',
            'flatten_weights', 'load_weights', 'PerShapeConfig', 'point_ids', 'BatchedDecoders', 'train_l1', 'eval_l1',
-           'fit_decoders', 'random_init', 'fit_anchor', 'loss_stats', 'fit_per_shape', 'load_per_shape',
-           'print_loss_stats', 'weight_geometry', 'mean_pairwise_cos', 'print_geometry', 'weights_to_mesh',
-           'fit_per_shape_cli', 'step_flops', 'variant', 'step_agreement', 'fused_parts', 'bench_per_shape',
-           'bench_per_shape_cli']
+           'fused_step_of', 'fit_decoders', 'random_init', 'fit_anchor', 'loss_stats', 'fit_per_shape',
+           'load_per_shape', 'print_loss_stats', 'weight_geometry', 'mean_pairwise_cos', 'print_geometry',
+           'weights_to_mesh', 'fit_per_shape_cli', 'step_flops', 'variant', 'step_agreement', 'fused_parts',
+           'bench_per_shape', 'bench_per_shape_cli']
 
 # %% ../nbs/05_per_shape.ipynb #005e384c
 class PerShapeDecoder(nn.Module):
@@ -88,8 +88,9 @@ class PerShapeConfig(Config):
     kernel: str = 'torch'           # or 'fused': a batched step as one Triton kernel and a product a layer (CUDA)
     block: int = 128                # fused: points a kernel program takes
     warps: int = 8                  # fused: warps a kernel program runs
+    unroll: int = 0                 # fused: layers the kernel's loops are unrolled by (0: all)
     seed: int = 0
-    operational = ('chunk', 'mode', 'init', 'n_shapes', 'block', 'warps')   # chunks and both inits share a folder
+    operational = ('chunk', 'mode', 'init', 'n_shapes', 'block', 'warps', 'unroll')   # chunks and both inits too
     choices = dict(kernel=('torch', 'fused'))
     presets = {'paper': {},
                'gpu': dict(amp='bf16', kernel='fused'),
@@ -145,6 +146,12 @@ def eval_l1(vecs, points, sdf, cfg: PerShapeConfig, chunk: int = 32) -> torch.Te
     return torch.cat([clamped_l1(BatchedDecoders(vecs[i:i + chunk].float(), cfg)(points[i:i + chunk, :n].float()),
                                  sdf[i:i + chunk, :n].float(), cfg.clamp).mean(1) for i in range(0, len(vecs), chunk)])
 
+def fused_step_of(params: list, cfg: PerShapeConfig, act=None):
+    "The fused step (`05a_fused_step`) of `cfg` on decoder parameters `params`, its activations in `act` (`cfg.amp`'s)."
+    from img2sdf.fused_step import FusedStep
+    act = act or (torch.bfloat16 if cfg.amp == 'bf16' else torch.float32)
+    return FusedStep(params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps, cfg.unroll)
+
 def _fused_step(bd: BatchedDecoders, cfg: PerShapeConfig, device):
     "The fused step of `cfg` for `bd`, or a `UsageError` saying what it needs."
     import importlib.util
@@ -153,9 +160,7 @@ def _fused_step(bd: BatchedDecoders, cfg: PerShapeConfig, device):
                          "use kernel=torch here")
     if importlib.util.find_spec('triton') is None:
         raise UsageError("kernel=fused needs the triton package; use kernel=torch")
-    from img2sdf.fused_step import FusedStep
-    act = torch.bfloat16 if cfg.amp == 'bf16' else torch.float32
-    return FusedStep(bd.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)
+    return fused_step_of(bd.params, cfg)
 
 def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
     bd = BatchedDecoders(init.to(device), cfg)
@@ -429,23 +434,20 @@ def _matmul_tflops(device, n: int = 8192) -> float:
 def step_agreement(points, sdf, init, cfg: PerShapeConfig, act) -> float:
     """The largest relative difference, over parameter tensors, between one step's gradients from the fused kernel in
     `act` and from autograd (in bf16 autocast where `act` is bf16, else fp32): that the fast step is the same step."""
-    from img2sdf.fused_step import FusedStep
     ids = torch.arange(len(points), device=points.device)
     j = point_ids(ids, 0, cfg.points, points.shape[1], cfg.seed)
     ref, mine = BatchedDecoders(init, cfg), BatchedDecoders(init, cfg)
     with amp_autocast('bf16' if act == torch.bfloat16 else 'fp32', points.device):
         loss = train_l1(ref(points[ids[:, None], j]), sdf[ids[:, None], j], cfg.clamp).mean(1).sum()
     loss.backward()
-    FusedStep(mine.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)(points, sdf, j)
+    fused_step_of(mine.params, cfg, act)(points, sdf, j)
     return max(((a.grad - b.grad).norm() / a.grad.norm()).item() for a, b in zip(ref.params, mine.params))
 
 def fused_parts(points, sdf, init, cfg: PerShapeConfig, repeats: int = 5) -> dict:
     """Where a fused step's milliseconds go on `init`'s B decoders: the kernel alone, the whole gradient (the kernel
     and a weight product a layer), and the step with the optimiser's update."""
-    from img2sdf.fused_step import FusedStep
     bd = BatchedDecoders(init, cfg)
-    act = torch.bfloat16 if cfg.amp == 'bf16' else torch.float32
-    fs = FusedStep(bd.params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps)
+    fs = fused_step_of(bd.params, cfg)
     opt = torch.optim.Adam(bd.params, cfg.lr, **(dict(fused=True) if points.device.type == 'cuda' else {}))
     j = point_ids(torch.arange(len(init), device=points.device), 0, cfg.points, points.shape[1], cfg.seed)
     def step():

@@ -10,7 +10,7 @@ import triton
 import triton.language as tl
 
 # %% auto #0
-__all__ = ['phase1_kernel', 'FusedStep']
+__all__ = ['phase1_kernel', 'FusedStep', 'sm90_resources']
 
 # %% ../nbs/05a_fused_step.ipynb #3a5ad2fb
 @triton.jit
@@ -118,3 +118,28 @@ class FusedStep:
         ps[-2].grad = s[:, 2:2 + H].reshape(ps[-2].shape).contiguous()
         ps[-1].grad = s[:, 1].reshape(ps[-1].shape).contiguous()
         return s[:, 0].sum()
+
+# %% ../nbs/05a_fused_step.ipynb #5ac5598f
+def sm90_resources(block: int, warps: int, unroll: int = 0, act: str = 'bf16') -> dict:
+    """Registers a thread, bytes a thread spilled to local memory and compile seconds of the kernel's build for the
+    H200's architecture (sm_90), made and read on any machine with Triton (not under its interpreter)."""
+    import re, subprocess, tempfile, time
+    from pathlib import Path
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+    ptrs = dict(pts='fp32', sdf='fp32', idx='i64', bias='fp32', w_out='fp32', b_out='fp32', part='fp32')
+    scalars = dict(M='i32', P='i32', T='i32', clamp='fp32', inv_p='fp32')
+    consts = dict(IN=39, NF=6, L=4, H=128, KP=64, BLOCK=block, PREC='tf32', UNROLL=unroll or 3)
+    names = list(phase1_kernel.arg_names)
+    sig = {n: scalars.get(n) or ('constexpr' if n in consts else '*' + ptrs.get(n, act)) for n in names}
+    src = ASTSource(phase1_kernel, sig, constexprs={(names.index(k),): v for k, v in consts.items()})
+    t0 = time.perf_counter()
+    k = triton.compile(src, target=GPUTarget('cuda', 90, 32), options=dict(num_warps=warps))
+    seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as d:
+        cubin = Path(d)/'phase1.cubin'
+        cubin.write_bytes(k.asm['cubin'])
+        tool = Path(triton.__file__).parent/'backends'/'nvidia'/'bin'/'cuobjdump'
+        out = subprocess.run([str(tool), '--dump-resource-usage', str(cubin)], capture_output=True, text=True).stdout
+    regs, stack = map(int, re.search(r'REG:(\d+) STACK:(\d+)', out).groups())
+    return dict(block=block, warps=warps, unroll=unroll, registers=regs, spilled_bytes=stack, compile_s=seconds)

@@ -100,7 +100,8 @@ class FusedStep:
         if P != self.pe.shape[1]: pe, hb, gb, part = (x.contiguous() for x in (pe, hb, gb, part))
         T = part.shape[1]
         run = dict(num_warps=self.warps) if points.device.type == 'cuda' else {}
-        prec = 'ieee' if self.act == torch.float32 and points.device.type != 'cuda' else 'tf32'   # see below
+        # exact fp32 products become scalar code that takes minutes to compile for a GPU: TF32 there
+        prec = 'ieee' if self.act == torch.float32 and points.device.type != 'cuda' else 'tf32'
         self.kernel[(B, T)](points, sdf, idx, *self.weights(), pe, hb, gb, part, points.shape[1], P, T, self.clamp,
                             1.0 / P, IN=IN, NF=self.n_freqs, L=L, H=H, KP=self.KP, BLOCK=self.block, PREC=prec,
                             UNROLL=self.unroll or max(1, L - 1), **run)
@@ -121,15 +122,17 @@ class FusedStep:
 
 # %% ../nbs/05a_fused_step.ipynb #5ac5598f
 def sm90_resources(block: int, warps: int, unroll: int = 0, act: str = 'bf16') -> dict:
-    """Registers a thread, bytes a thread spilled to local memory and compile seconds of the kernel's build for the
-    H200's architecture (sm_90), made and read on any machine with Triton (not under its interpreter)."""
+    """Registers a thread and bytes a thread spilled to local memory of the kernel's build for the H200's architecture
+    (sm_90), made and read on any machine with Triton (not under its interpreter); the build's seconds (less where
+    Triton's cache holds it)."""
     import re, subprocess, tempfile, time
     from pathlib import Path
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
     ptrs = dict(pts='fp32', sdf='fp32', idx='i64', bias='fp32', w_out='fp32', b_out='fp32', part='fp32')
     scalars = dict(M='i32', P='i32', T='i32', clamp='fp32', inv_p='fp32')
-    consts = dict(IN=39, NF=6, L=4, H=128, KP=64, BLOCK=block, PREC='tf32', UNROLL=unroll or 3)
+    L = 4                                               # the study's network: 39-128-128-128-128-1
+    consts = dict(IN=39, NF=6, L=L, H=128, KP=64, BLOCK=block, PREC='tf32', UNROLL=unroll or L - 1)
     names = list(phase1_kernel.arg_names)
     sig = {n: scalars.get(n) or ('constexpr' if n in consts else '*' + ptrs.get(n, act)) for n in names}
     src = ASTSource(phase1_kernel, sig, constexprs={(names.index(k),): v for k, v in consts.items()})

@@ -147,28 +147,28 @@ def eval_l1(vecs, points, sdf, cfg: PerShapeConfig, chunk: int = 32) -> torch.Te
                                  sdf[i:i + chunk, :n].float(), cfg.clamp).mean(1) for i in range(0, len(vecs), chunk)])
 
 def fused_step_of(params: list, cfg: PerShapeConfig, act=None):
-    "The fused step (`05a_fused_step`) of `cfg` on decoder parameters `params`, its activations in `act` (`cfg.amp`'s)."
-    from img2sdf.fused_step import FusedStep
-    act = act or (torch.bfloat16 if cfg.amp == 'bf16' else torch.float32)
-    return FusedStep(params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps, cfg.unroll)
-
-def _fused_step(bd: BatchedDecoders, cfg: PerShapeConfig, device):
-    "The fused step of `cfg` for `bd`, or a `UsageError` saying what it needs."
+    """The fused step (`05a_fused_step`) of `cfg` on decoder parameters `params`, its activations in `act` (by
+    default `cfg.amp`'s); a `UsageError` saying what it needs where it cannot run."""
     import importlib.util
-    if device.type != 'cuda' and not os.environ.get('TRITON_INTERPRET'):
+    if params[0].device.type != 'cuda' and not os.environ.get('TRITON_INTERPRET'):
         raise UsageError("kernel=fused runs on a CUDA GPU (TRITON_INTERPRET=1 runs it on the CPU, slowly, for tests); "
                          "use kernel=torch here")
     if importlib.util.find_spec('triton') is None:
         raise UsageError("kernel=fused needs the triton package; use kernel=torch")
-    return fused_step_of(bd.params, cfg)
+    from img2sdf.fused_step import FusedStep
+    act = act or (torch.bfloat16 if cfg.amp == 'bf16' else torch.float32)
+    return FusedStep(params, cfg.points, cfg.n_freqs, cfg.clamp, act, cfg.block, cfg.warps, cfg.unroll)
+
+def _adam(params, lr: float, device) -> torch.optim.Adam:
+    "The batched fits' optimiser: Adam, its update one fused kernel on a GPU."
+    return torch.optim.Adam(params, lr, **(dict(fused=True) if device.type == 'cuda' else {}))
 
 def _fit_batched(init, points, sdf, ids, steps, lr, cfg, device):
     bd = BatchedDecoders(init.to(device), cfg)
-    fused = dict(fused=True) if device.type == 'cuda' else {}
-    opt = torch.optim.Adam(bd.params, lr, **fused)
+    opt = _adam(bd.params, lr, device)
     sched = lr_schedule(opt, steps)
     rows = torch.arange(len(ids), device=device)[:, None]
-    kernel = _fused_step(bd, cfg, device) if cfg.kernel == 'fused' else None
+    kernel = fused_step_of(bd.params, cfg) if cfg.kernel == 'fused' else None
     for step in range(steps):
         j = point_ids(ids, step, cfg.points, points.shape[1], cfg.seed)
         if kernel: kernel(points, sdf, j)                 # sets every gradient
@@ -448,7 +448,7 @@ def fused_parts(points, sdf, init, cfg: PerShapeConfig, repeats: int = 5) -> dic
     and a weight product a layer), and the step with the optimiser's update."""
     bd = BatchedDecoders(init, cfg)
     fs = fused_step_of(bd.params, cfg)
-    opt = torch.optim.Adam(bd.params, cfg.lr, **(dict(fused=True) if points.device.type == 'cuda' else {}))
+    opt = _adam(bd.params, cfg.lr, points.device)
     j = point_ids(torch.arange(len(init), device=points.device), 0, cfg.points, points.shape[1], cfg.seed)
     def step():
         fs(points, sdf, j)

@@ -45,7 +45,7 @@ class WeightScaleConfig(Config):
     workers: int = 0                # processes that score meshes (0: one per CPU)
     scorer: str = 'auto'            # where the metrics are measured (`EvalConfig.scorer`)
     operational = ('workers', 'scorer')
-    choices = dict(scorer=('auto', 'device', 'cpu'))
+    choices = dict(scorer=EvalConfig.choices['scorer'])   # refused here, before the hours of training
     presets = {'paper': {}, 'gpu': {},
                'tiny': dict(per_shape='tiny', dit='tiny', evaluate='tiny', split_n=12, holdout=0.25, n_test=2)}
 

@@ -508,6 +508,17 @@ def _segment_object(rgb: np.ndarray, model: str, margin: float = 0.125) -> tuple
     out[y:H - y, x:W - x] = inner
     return out, "the first mask reached the picture's edges; the object was taken from its middle"
 
+def _inside_pieces(m: np.ndarray, least: float = 0.25, margin: float = 0.01) -> tuple[np.ndarray, bool]:
+    """`m` without its pieces that reach the picture's edge, where the pieces inside the frame make at least `least` of
+    its largest piece (a photo's own subject, cut by the frame, beside the object whole in it); and whether any went."""
+    from scipy import ndimage
+    labels, n = ndimage.label(m)
+    if n < 2: return m, False
+    sizes = ndimage.sum(m, labels, range(1, n + 1))
+    inside = [k for k in range(1, n + 1) if _sides(labels == k, margin) == 0]
+    if not inside or len(inside) == n or sizes[np.array(inside) - 1].sum() < least * sizes.max(): return m, False
+    return np.isin(labels, inside), True
+
 def find_object(rgb: np.ndarray, alpha=None, method: str = 'auto', given=None) -> ObjectMask:
     """The object in `rgb`: a `given` mask, else the image's `alpha`, else rembg's segmenter (`auto`, where one is
     installed, or `rembg[:model]`), else the plain-background rule (`plain`, or `auto` without a segmenter)."""
@@ -519,7 +530,10 @@ def find_object(rgb: np.ndarray, alpha=None, method: str = 'auto', given=None) -
         try: soft, note = _segment_object(rgb, model or 'u2netp')
         except MissingError:
             if name == 'rembg': raise
-        else: return ObjectMask(_drop_specks(soft > 0.5), f"rembg:{model or 'u2netp'}", soft, note)
+        else:
+            mask, cut = _inside_pieces(_drop_specks(soft > 0.5))
+            if cut: note = '; '.join(x for x in (note, "pieces at the picture's edge were left out") if x)
+            return ObjectMask(mask, f"rembg:{model or 'u2netp'}", soft, note)
     note = '' if name == 'plain' or plain_background(rgb) else 'no segmenter is installed for this cluttered picture'
     return ObjectMask(plain_mask(rgb), 'plain', note=note)
 

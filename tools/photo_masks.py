@@ -6,7 +6,11 @@ a paired bootstrap interval over shapes.
     python tools/photo_masks.py --run RUN --json nbs/results/photo_masks.json --figure nbs/images/photo_masks.png
 
 RUN is an `img2sdf_run` folder (the `cpu` preset's, say): its model predicts the meshes, its held-out instances and
-out-of-distribution sets are the shapes. A few minutes on 2 CPU cores.
+out-of-distribution sets are the shapes. A few minutes on 2 CPU cores. With `--subjects SEED ...` it measures only
+how much of each bare photo, as those seeds crop it, the segmenter takes for an object: a photo's own subject is what
+the segmenter confuses with the object pasted on it.
+
+    python tools/photo_masks.py --subjects 0 1 --json nbs/results/photo_subjects.json
 """
 import time
 from pathlib import Path
@@ -17,7 +21,7 @@ import skimage.data
 from img2sdf.core import ArgumentParser, console_script, load_json, save_json, save_figure, refuse_overwrite, UsageError
 from img2sdf.data import ShapeDataset
 from img2sdf.geometry import mesh_metrics_group
-from img2sdf.views import Renderer, ViewsConfig, fibonacci_views, on_background, find_object, prepare_view
+from img2sdf.views import Renderer, ViewsConfig, fibonacci_views, on_background, find_object, prepare_view, segment
 from img2sdf.latent_dit import ImageTo3D
 from img2sdf.ood_eval import paired_bootstrap, verdict
 
@@ -52,6 +56,14 @@ def held_out(run: Path) -> list:
 def iou(a, b) -> float: return float((a & b).sum() / max(1, (a | b).sum()))
 
 
+def subject_share(photo, size: int = 256) -> float:
+    """The share of a photo, as the composites have it with nothing pasted on it, that the segmenter takes for the
+    salient object (confidence over one half): a photo with a subject of its own (a person, a cup) competes with the
+    object pasted on it."""
+    bare = on_background(np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), np.uint8), photo, size)[0]
+    return float((segment(bare) > 0.5).mean())
+
+
 def measure(run: Path, views: int = 2, size: int = 256, seed: int = 0, res: int = 128, n: int = 10_000) -> dict:
     rng = np.random.default_rng(seed)
     bgs, shapes = backgrounds(rng), held_out(run)
@@ -60,6 +72,7 @@ def measure(run: Path, views: int = 2, size: int = 256, seed: int = 0, res: int 
     poses = fibonacci_views(64)[::64 // views][:views]
     rows, pairs, examples = [], [], []
     t0 = time.perf_counter()
+    subjects = {b: subject_share(bg, size) for b, bg in bgs.items()}
     try:
         for split, ds, i in shapes:
             gt = ds.mesh(i)
@@ -87,7 +100,7 @@ def measure(run: Path, views: int = 2, size: int = 256, seed: int = 0, res: int 
             pairs.append(dict(split=split, shape=ds.uid(i), cd=cds))
             print(f"{len(pairs)}/{len(shapes)} shapes, {time.perf_counter() - t0:.0f} s", flush=True)
     finally: ren.close()
-    return dict(rows=rows, pairs=pairs, examples=examples, seconds=time.perf_counter() - t0)
+    return dict(rows=rows, pairs=pairs, examples=examples, subjects=subjects, seconds=time.perf_counter() - t0)
 
 
 def _iou_stats(rs, bad: float = 0.7) -> dict:
@@ -112,7 +125,7 @@ def _cd_change(pairs, photos) -> dict:
 def summary(m: dict) -> dict:
     """Per method: the mask IoU's median and 10th percentile on the composites and on black (with the share warned
     about), and its median on each background; the mesh's Chamfer-L1 cluttered against plain, over all photos and on
-    each."""
+    each; and the share of each bare photo that the segmenter takes for an object."""
     out = {}
     for meth in METHODS:
         mine = [r for r in m['rows'] if r['method'] == meth]
@@ -125,6 +138,7 @@ def summary(m: dict) -> dict:
         what='Chamfer-L1 of the mesh from one view: the mean over the photos of the composites minus the same render '
              'on black, paired by shape, bootstrap 95% interval')
     out['chamfer_by_photo'] = {b: _cd_change(m['pairs'], [b]) for b in PHOTOS}
+    out['subject_share'] = m['subjects']
     return out
 
 
@@ -145,16 +159,31 @@ def figure(examples):
     return fig
 
 
+def subjects_only(seeds, path):
+    "The share of each bare photo that the segmenter takes for an object, as each of `seeds` crops them, to `path`."
+    share = {str(s): {b: subject_share(bg) for b, bg in backgrounds(np.random.default_rng(s)).items()} for s in seeds}
+    for s, by in share.items(): print(f"seed {s}: " + ', '.join(f"{b} {v:.0%}" for b, v in by.items()))
+    what = (f"tools/photo_masks.py --subjects {' '.join(map(str, seeds))}: the share of each scikit-image photo, "
+            "cropped as the composites of that seed crop it and with nothing pasted on it, where u2netp's confidence "
+            "is over one half")
+    save_json(dict(what=what, subject_share=share), path)
+
+
 @console_script
 def main(argv=None):
     ap = ArgumentParser(prog='photo_masks.py', description=__doc__.split('\n\n')[0])
-    ap.add_argument('--run', required=True, help='an img2sdf_run folder: its model, held-out shapes and data')
+    ap.add_argument('--run', help='an img2sdf_run folder: its model, held-out shapes and data')
     ap.add_argument('--json', required=True)
     ap.add_argument('--figure')
     ap.add_argument('--views', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--subjects', type=int, nargs='+', metavar='SEED',
+                    help="only the share of each bare photo that the segmenter takes for an object, as these seeds "
+                         "crop them (no run needed)")
     a = ap.parse_args(argv)
     refuse_overwrite([p for p in (a.json, a.figure) if p])
+    if a.subjects: return subjects_only(a.subjects, a.json)
+    if not a.run: raise UsageError("photo_masks.py: give --run (or --subjects)")
     run = Path(a.run)
     if not (run/'split.json').exists(): raise UsageError(f"{run}: not an img2sdf_run folder (no split.json)")
     m = measure(run, a.views, seed=a.seed)
@@ -170,6 +199,8 @@ def main(argv=None):
               f"{c['diff']:.4f} [{c['lo']:.4f}, {c['hi']:.4f}] over {c['n']} shapes: {c['verdict']}")
     by = s['rembg']['by_background']
     print('mask IoU by background (rembg): ' + ', '.join(f"{b} {v:.3f}" for b, v in by.items()))
+    print('the bare photo taken for an object (rembg): ' +
+          ', '.join(f"{b} {v:.0%}" for b, v in s['subject_share'].items()))
     what = (f"tools/photo_masks.py --run {run.name} --views {a.views}: {len(m['pairs'])} held-out shapes of the run, "
             f"{a.views} views each, on black and on {len(PHOTOS)} scikit-image photos ({', '.join(PHOTOS)}); "
             f"{m['seconds']:.0f} s on the CPU")

@@ -16,8 +16,9 @@ from .views import prepare_view, doubt_line
 from .latent_dit import ImageTo3D, newest_dit, deepsdf_of, rank_latent, held_out_views, write_mesh
 
 # %% auto #0
-__all__ = ['MAX_IMAGES', 'DOWNLOADS', 'PREDICT_REFERENCE', 'MODEL_HELP', 'load_model', 'Demo', 'predict', 'example_images',
-           'example_label', 'held_out_renders', 'build_app', 'bench_predict', 'bench_predict_cli', 'demo_cli']
+__all__ = ['MAX_IMAGES', 'DOWNLOADS', 'FIX_APP', 'PREDICT_REFERENCE', 'MODEL_HELP', 'load_model', 'Demo', 'predict',
+           'example_images', 'example_label', 'held_out_renders', 'build_app', 'bench_predict', 'bench_predict_cli',
+           'demo_cli']
 
 # %% ../nbs/13_app.ipynb #8e23a6ce
 MAX_IMAGES = 8
@@ -46,6 +47,8 @@ class Demo:
         return [[label, self.category(label), round(c, 4)] for label, c in r['top']]
 
 # %% ../nbs/13_app.ipynb #620841da
+FIX_APP = "Crop the picture to the object, or upload a cut-out of it with transparency"
+
 def _read_views(files, method: str = 'auto') -> tuple[list, str, str]:
     """The prepared views of `files`, or none and the line that says what is wrong; and a warning line for each picture
     whose mask is doubtful."""
@@ -58,7 +61,9 @@ def _read_views(files, method: str = 'auto') -> tuple[list, str, str]:
         try: view, _, found = prepare_view(f, 224, 0.75, name=name, method=method)
         except UsageError as e: return [], str(e).replace(str(Path(str(f)).parent) + os.sep, ''), ''
         views.append(view)
-        if found.doubts: warnings.append(doubt_line(name, found.doubts).replace('warning: ', '**Check the mask:** ', 1))
+        if found.doubts:
+            line = doubt_line(name, found.doubts, fix=FIX_APP)
+            warnings.append(line.replace('warning: ', '**Check the mask:** ', 1))
     return views, '', '\n\n'.join(warnings)
 
 def predict(demo: Demo, files, res: int = 128, seed: int = 0, method: str = 'auto'):

@@ -523,25 +523,30 @@ def predict_cli(argv=None):
     ap.add_argument('--mask', default='auto', help="how the object is found in a picture without alpha: auto (the "
                     "border's colour on a plain background, else rembg's segmenter), plain, rembg or rembg:MODEL")
     ap.add_argument('--mask_files', nargs='*', default=[], help="the object's own mask for each image, white on black")
+    ap.add_argument('--boxes', nargs='*', default=[], metavar='X0,Y0,X1,Y1',
+                    help="a box around the object in each image (pixels; 'all' for the whole picture): the object is "
+                         "looked for only inside it")
     ap.add_argument('--as_is', action='store_true', help='use the images as they are (they are renders like the views)')
     a = ap.parse_args(argv)
     settle_process()                                      # a short command: see `settle_process`
     out = Path(a.out)
     if out.suffix.lower() not in MESH_OUT:
         raise UsageError(f"--out {out}: write a mesh as one of {', '.join(MESH_OUT)}")
-    if a.mask_files and len(a.mask_files) != len(a.images):
-        raise UsageError(f"--mask_files: {len(a.mask_files)} masks for {len(a.images)} images; give one for each")
+    for flag, xs in (('--mask_files', a.mask_files), ('--boxes', a.boxes)):
+        if xs and len(xs) != len(a.images):
+            raise UsageError(f"{flag}: {len(xs)} for {len(a.images)} images; give one for each")
     stem = out.with_suffix('')
     seen = [Path(f'{stem}.input_{k}.png') for k in range(len(a.images))]
     preview, record = Path(f'{stem}.preview.png'), Path(f'{stem}.prediction.json')
     refuse_overwrite([out, *seen, preview, record], inputs=a.images + a.mask_files, made=_made_before(record))
     poses = [tuple(map(float, p.split(','))) for p in a.poses] if a.poses else None
     masks, watch = a.mask_files or [None] * len(a.images), Stopwatch()
+    boxes = [None if b == 'all' else b for b in a.boxes] or [None] * len(a.images)
     found = [None] * len(a.images)
     with watch('mask'):
         if a.as_is: views = [read_view(p) for p in a.images]
-        else: views, _, found = zip(*(prepare_view(p, 224, a.fill, method=a.mask, mask=m)
-                                      for p, m in zip(a.images, masks)))
+        else: views, _, found = zip(*(prepare_view(p, 224, a.fill, method=a.mask, mask=m, box=b)
+                                      for p, m, b in zip(a.images, masks, boxes)))
     for p, f, s in zip(a.images, found, seen):            # bad images fail above, before anything is written
         if f and f.doubts: print(doubt_line(p, f.doubts, str(s)), file=sys.stderr, flush=True)
     if a.model and (a.dit or a.deepsdf): raise UsageError("give --model, or --dit and --deepsdf, not both")
@@ -567,7 +572,7 @@ def predict_cli(argv=None):
     seconds = {k: round(watch.seconds.get(k, 0) + pipe.watch.seconds.get(k, 0), 3) for k in stages}
     save_json(dict(made_by='img2sdf_predict', files=made, images=[str(Path(p).resolve()) for p in a.images],
                    seconds=seconds,
-                   masks=[dict(method=f.method, doubts=f.doubts) if f else None for f in found],
+                   masks=[dict(method=f.method, doubts=f.doubts, box=b) if f else None for f, b in zip(found, boxes)],
                    dit=str(dit), deepsdf=str(deepsdf), encoder=pipe.data.encoder, prepared=not a.as_is,
                    nearest=r['top'][:5], latent=z.tolist()), record)
     if not mesh: raise SystemExit(f"the predicted shape has {mesh}; what the model saw is in {seen[0]}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_views.ipynb #73c45ae0
 from __future__ import annotations
-import os, json, math, time, functools
+import os, json, math, time, functools, dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,12 +22,13 @@ from .core import (
 from .data import ShapeDataset, ensure_gl_platform, add_source_args, default_root
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MASK_METHODS', 'DOUBT', 'ViewsConfig', 'fibonacci_views', 'camera_position',
-           'look_at', 'Renderer', 'check_png', 'views_made', 'shapes_to_render', 'render_dataset', 'EfficientNetLite0',
-           'load_efficientnet_lite0', 'ImageEncoder', 'hub_reachable', 'load_dinov2', 'load_encoder', 'features_made',
-           'features_file', 'encode_dataset', 'load_features', 'render_cli', 'read_image', 'plain_background',
-           'plain_mask', 'rembg_session', 'segment', 'ObjectMask', 'read_mask', 'find_object', 'mask_doubts',
-           'doubt_line', 'prepare_view', 'read_view', 'view_fill', 'on_background']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MASK_METHODS', 'DOUBT', 'FIX_CLI', 'ViewsConfig', 'fibonacci_views',
+           'camera_position', 'look_at', 'Renderer', 'check_png', 'views_made', 'shapes_to_render', 'render_dataset',
+           'EfficientNetLite0', 'load_efficientnet_lite0', 'ImageEncoder', 'hub_reachable', 'load_dinov2',
+           'load_encoder', 'features_made', 'features_file', 'encode_dataset', 'load_features', 'render_cli',
+           'read_image', 'plain_background', 'plain_mask', 'rembg_session', 'segment', 'ObjectMask', 'read_mask',
+           'read_box', 'find_object', 'mask_doubts', 'doubt_line', 'prepare_view', 'read_view', 'view_fill',
+           'on_background']
 
 # %% ../nbs/03_views.ipynb #4e654b2a
 @dataclass
@@ -491,14 +492,27 @@ class ObjectMask:
     method: str                         # 'given', 'alpha', 'plain' or 'rembg:<model>'
     soft: np.ndarray = None             # the segmenter's (H, W) confidence, where a segmenter found it
     note: str = ''                      # a reason to doubt it that the mask itself does not show
+    box: tuple = None                   # (rows, cols): the box it was looked for in, where the user gave one
 
     @property
     def doubts(self) -> list[str]: return mask_doubts(self)
 
+    def placed(self, rows: slice, cols: slice, shape) -> ObjectMask:
+        "This mask, found in the box `rows`, `cols` of a picture of `shape`, in the whole picture."
+        def whole(a, dtype):
+            out = np.zeros(shape, dtype)
+            out[rows, cols] = a
+            return out
+        soft = None if self.soft is None else whole(self.soft, np.float32)
+        return dataclasses.replace(self, mask=whole(self.mask, bool), soft=soft, box=(rows, cols))
+
 def read_mask(mask, shape, name: str = 'mask') -> np.ndarray:
-    "A mask the user gives (an image file or array, white or opaque where the object is) as (H, W) bool of `shape`."
-    rgb, alpha = read_image(mask, name)
-    m = alpha if alpha is not None else rgb.max(-1)
+    """A mask the user gives (an image file or array, white or opaque where the object is, or a bool array) as (H, W)
+    bool of `shape`."""
+    if getattr(mask, 'dtype', None) == bool: m = mask.astype(np.uint8) * 255
+    else:
+        rgb, alpha = read_image(mask, name)
+        m = alpha if alpha is not None else rgb.max(-1)
     if m.shape != tuple(shape): m = np.asarray(Image.fromarray(m).resize(shape[::-1], Image.NEAREST))
     return m > 127
 
@@ -532,9 +546,26 @@ def _inside_pieces(m: np.ndarray, least: float = 0.25, margin: float = 0.01) -> 
     if not inside or len(inside) == n or sizes[np.array(inside) - 1].sum() < least * sizes.max(): return m, False
     return np.isin(labels, inside), True
 
-def find_object(rgb: np.ndarray, alpha=None, method: str = 'auto', given=None) -> ObjectMask:
+def read_box(box, shape, name: str = 'image') -> tuple[slice, slice]:
+    """A box around the object, 'x0,y0,x1,y1' in pixels (or a 4-sequence), as the rows and columns of an image of
+    `shape` (H, W) it takes; a box outside the picture or of no area is a `UsageError` naming the image."""
+    try: x0, y0, x1, y1 = (int(round(float(v))) for v in (box.split(',') if isinstance(box, str) else box))
+    except (TypeError, ValueError): raise UsageError(f"{name}: box {box!r} is not x0,y0,x1,y1 in pixels") from None
+    H, W = shape[:2]
+    x0, x1, y0, y1 = max(0, x0), min(W, x1), max(0, y0), min(H, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2: raise UsageError(f"{name}: box {box!r} holds no part of the {W}x{H} picture")
+    return slice(y0, y1), slice(x0, x1)
+
+def find_object(rgb: np.ndarray, alpha=None, method: str = 'auto', given=None, box=None, name: str = 'image'
+                ) -> ObjectMask:
     """The object in `rgb`: a `given` mask, else the image's `alpha`, else rembg's segmenter (`auto`, where one is
-    installed, or `rembg[:model]`), else the plain-background rule (`plain`, or `auto` without a segmenter)."""
+    installed, or `rembg[:model]`), else the plain-background rule (`plain`, or `auto` without a segmenter). With a
+    `box` (`read_box`), the object is looked for only inside it; the mask is of the whole picture all the same."""
+    if box is not None:
+        rows, cols = read_box(box, rgb.shape, name)
+        part = lambda a: None if a is None else np.ascontiguousarray(a[rows, cols])
+        given = None if given is None else read_mask(given, rgb.shape[:2])
+        return find_object(part(rgb), part(alpha), method, part(given)).placed(rows, cols, rgb.shape[:2])
     if given is not None: return ObjectMask(read_mask(given, rgb.shape[:2]), 'given')
     if alpha is not None: return ObjectMask(np.asarray(alpha) > 127, 'alpha')
     name, _, model = method.partition(':')
@@ -556,15 +587,17 @@ DOUBT = dict(sides=2, most=0.6, tiny=0.005, piece=0.2, unsure=0.35)   # when a f
 
 def mask_doubts(om: ObjectMask, margin: float = 0.01) -> list[str]:
     """Why a found mask may be wrong, in words (none for a mask the user gave or an alpha channel): it touches several
-    sides of the picture, covers most of it or almost none, is in pieces, or the segmenter is unsure of much of it."""
+    sides of the picture, covers most of it or almost none, is in pieces, or the segmenter is unsure of much of it.
+    Where the user drew a box, the box is the frame, and filling it is no doubt."""
     from scipy import ndimage
     out = [om.note] if om.note else []
     if om.method in ('given', 'alpha') or not om.mask.any(): return out
     m, d = om.mask, DOUBT
-    sides = _sides(m, margin)
-    if sides >= d['sides']: out.append(f"it touches {sides} sides of the picture")
-    if m.mean() > d['most']: out.append(f"it covers {m.mean():.0%} of the picture")
-    if m.mean() < d['tiny']: out.append(f"it covers only {m.mean():.1%} of the picture")
+    frame, where = (m[om.box], 'box') if om.box else (m, 'picture')   # a box the user drew is the frame
+    sides = _sides(frame, margin)
+    if sides >= d['sides']: out.append(f"it touches {sides} sides of the {where}")
+    if frame.mean() > d['most'] and not om.box: out.append(f"it covers {m.mean():.0%} of the picture")
+    if frame.mean() < d['tiny']: out.append(f"it covers only {frame.mean():.1%} of the {where}")
     labels, n = ndimage.label(m)
     sizes = np.sort(ndimage.sum(m, labels, range(1, n + 1)))[::-1] if n > 1 else []
     if len(sizes) > 1 and sizes[1] >= d['piece'] * sizes[0]: out.append(f"it is in {n} pieces")
@@ -573,21 +606,22 @@ def mask_doubts(om: ObjectMask, margin: float = 0.01) -> list[str]:
         if unsure > d['unsure']: out.append(f"the segmenter is unsure of {unsure:.0%} of it")
     return out
 
-def doubt_line(name: str, doubts: list[str], seen: str = '') -> str:
-    "The one warning line for a picture whose mask is doubtful: what is wrong and what to do."
+FIX_CLI = "Give a box around the object (--boxes), its own mask (--mask_files) or a picture of it on a plain background"
+
+def doubt_line(name: str, doubts: list[str], seen: str = '', fix: str = FIX_CLI) -> str:
+    "The one warning line for a picture whose mask is doubtful: what is wrong and what to do (`fix`)."
     look = f"; look at {seen}" if seen else ''
-    return (f"warning: {name}: the object's mask may be wrong ({'; '.join(doubts)}){look}. Give the object's own mask "
-            "(white on black) or a picture of it on a plain background")
+    return f"warning: {name}: the object's mask may be wrong ({'; '.join(doubts)}){look}. {fix}"
 
 # %% ../nbs/03_views.ipynb #37dd57fe
 def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image', method: str = 'auto',
-                 mask=None) -> tuple[np.ndarray, np.ndarray, ObjectMask]:
-    """`image` (path or array) as a view: its object (`find_object`, with `method` or the user's `mask`) on black,
-    centred, its longer side `fill` of the `size`x`size` frame; the view's mask; and the object's mask in the image,
-    with its doubts. No object at all is a `UsageError` naming the image."""
+                 mask=None, box=None) -> tuple[np.ndarray, np.ndarray, ObjectMask]:
+    """`image` (path or array) as a view: its object (`find_object`, with `method` or the user's `mask`; only inside
+    `box` where one is given) on black, centred, its longer side `fill` of the `size`x`size` frame; the view's mask;
+    and the object's mask in the image, with its doubts. No object at all is a `UsageError` naming the image."""
     rgb, alpha = read_image(image, name)
     label = str(image) if isinstance(image, (str, Path)) else name
-    found = find_object(rgb, alpha, method, mask)
+    found = find_object(rgb, alpha, method, mask, box, label)
     if not found.mask.any(): raise UsageError(f"{label}: no object found ({found.method} mask is empty)")
     mask = found.mask
     ys, xs = np.nonzero(mask)

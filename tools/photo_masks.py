@@ -26,7 +26,7 @@ from img2sdf.latent_dit import ImageTo3D
 from img2sdf.ood_eval import paired_bootstrap, verdict
 
 PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'camera', 'brick', 'grass', 'gravel')   # scikit-image's
-METHODS = ('plain', 'rembg')          # `auto` is rembg where it is installed
+METHODS = ('plain', 'rembg', 'box')   # `auto` is rembg where it is installed; `box` is rembg in a box around the object
 SHOWN = ('coffee', 'camera', 'grass', 'astronaut')     # the figure's photos, one a shape
 
 
@@ -56,6 +56,13 @@ def held_out(run: Path) -> list:
 def iou(a, b) -> float: return float((a & b).sum() / max(1, (a | b).sum()))
 
 
+def user_box(truth, margin: float = 0.1) -> tuple:
+    "A box around the object as a user draws it: the true mask's bounds, `margin` of the object's size wider each way."
+    ys, xs = np.nonzero(truth)
+    dy, dx = margin * (np.ptp(ys) + 1), margin * (np.ptp(xs) + 1)
+    return int(xs.min() - dx), int(ys.min() - dy), int(xs.max() + 1 + dx), int(ys.max() + 1 + dy)
+
+
 def subject_share(photo, size: int = 256) -> float:
     """The share of a photo, as the composites have it with nothing pasted on it, that the segmenter takes for the
     salient object (confidence over one half): a photo with a subject of its own (a person, a cup) competes with the
@@ -77,27 +84,29 @@ def measure(run: Path, views: int = 2, size: int = 256, seed: int = 0, res: int 
         for split, ds, i in shapes:
             gt = ds.mesh(i)
             rgba = ren.render(gt, poses, alpha=True)
-            cds = {}
+            cds, cds_box = {}, {}
             for v, img in enumerate(rgba):
                 scale, at = rng.uniform(0.45, 0.85), rng.uniform(0.25, 0.75, 2)
                 black, truth = on_background(img[..., :3], img[..., 3], np.zeros((size, size, 3), np.uint8), size,
                                              scale, at)
                 pictures = {'black': black} | {b: on_background(img[..., :3], img[..., 3], bg, size, scale, at)[0]
                                                 for b, bg in bgs.items()}
+                box = user_box(truth)
                 for b, pic in pictures.items():
                     for m in METHODS:
-                        found = find_object(pic, method=m)
+                        found = find_object(pic, method='rembg', box=box) if m == 'box' else find_object(pic, method=m)
                         rows.append(dict(split=split, shape=ds.uid(i), view=v, background=b, method=m,
                                          used=found.method, iou=iou(found.mask, truth), doubts=len(found.doubts)))
                     if v == 0:                    # the mesh of the first view: every picture through the same path
-                        view = prepare_view(pic, 224, name=b)[0]
-                        mesh, _ = pipe.predict([view], res=res)
-                        cds[b] = mesh_metrics_group([mesh], gt, n, iou=False, seed=seed)[0]['chamfer_l1']
+                        for out, where in ((cds_box, box), (cds, None)):      # the whole picture last: the figure's
+                            view = prepare_view(pic, 224, name=b, box=where)[0]
+                            mesh, _ = pipe.predict([view], res=res)
+                            out[b] = mesh_metrics_group([mesh], gt, n, iou=False, seed=seed)[0]['chamfer_l1']
                         if len(examples) == len(pairs) < len(SHOWN) and b == SHOWN[len(examples)]:
                             found = find_object(pic)
                             examples.append((pic, found.mask, view, mesh, f"{ds.uid(i)} on {b}",
                                              'warned' if found.doubts else 'no warning'))
-            pairs.append(dict(split=split, shape=ds.uid(i), cd=cds))
+            pairs.append(dict(split=split, shape=ds.uid(i), cd=cds, cd_box=cds_box))
             print(f"{len(pairs)}/{len(shapes)} shapes, {time.perf_counter() - t0:.0f} s", flush=True)
     finally: ren.close()
     return dict(rows=rows, pairs=pairs, examples=examples, subjects=subjects, seconds=time.perf_counter() - t0)
@@ -113,10 +122,11 @@ def _iou_stats(rs, bad: float = 0.7) -> dict:
                 used={u: sum(r['used'] == u for r in rs) for u in sorted({r['used'] for r in rs})})
 
 
-def _cd_change(pairs, photos) -> dict:
-    "The mesh's Chamfer-L1 on `photos` (mean over them, per shape) minus on black: paired bootstrap over shapes."
-    a = np.array([np.mean([p['cd'][b] for b in photos]) for p in pairs])
-    b = np.array([p['cd']['black'] for p in pairs])
+def _cd_change(pairs, photos, key: str = 'cd') -> dict:
+    """The mesh's Chamfer-L1 on `photos` (mean over them, per shape) minus on black, both found as `key` says ('cd':
+    in the whole picture, 'cd_box': in a box around the object): paired bootstrap over shapes."""
+    a = np.array([np.mean([p[key][b] for b in photos]) for p in pairs])
+    b = np.array([p[key]['black'] for p in pairs])
     d = paired_bootstrap(a - b)
     return dict(n=len(a), cluttered=float(a.mean()), plain=float(b.mean()), diff=d['mean'], lo=d['lo'], hi=d['hi'],
                 verdict=verdict(d, 'chamfer_l1', 'plain').replace('model', 'cluttered'))
@@ -138,6 +148,10 @@ def summary(m: dict) -> dict:
         what='Chamfer-L1 of the mesh from one view: the mean over the photos of the composites minus the same render '
              'on black, paired by shape, bootstrap 95% interval')
     out['chamfer_by_photo'] = {b: _cd_change(m['pairs'], [b]) for b in PHOTOS}
+    out['chamfer_box'] = _cd_change(m['pairs'], PHOTOS, 'cd_box') | dict(
+        what='the same, each picture (on black too) found only inside a box around the object, as a user draws it: '
+             'the true bounds, a tenth of its size wider each way')
+    out['chamfer_box_by_photo'] = {b: _cd_change(m['pairs'], [b], 'cd_box') for b in PHOTOS}
     out['subject_share'] = m['subjects']
     return out
 
@@ -194,9 +208,11 @@ def main(argv=None):
               f"warned {c['warned']:.0%} (of the masks with IoU < 0.7 {c['bad_warned']:.0%}, of the rest "
               f"{c['good_warned']:.0%}); on black {b['median_iou']:.3f}, p10 {b['p10_iou']:.3f}, "
               f"warned {b['warned']:.0%}")
-    for name, c in [('all photos', s['chamfer'])] + list(s['chamfer_by_photo'].items()):
-        print(f"Chamfer-L1 on {name}: cluttered {c['cluttered']:.4f}, plain {c['plain']:.4f}, difference "
-              f"{c['diff']:.4f} [{c['lo']:.4f}, {c['hi']:.4f}] over {c['n']} shapes: {c['verdict']}")
+    for box in ('', '_box'):
+        for name, c in [('all photos', s['chamfer' + box])] + list(s[f'chamfer{box}_by_photo'].items()):
+            print(f"Chamfer-L1{' in a box' if box else ''} on {name}: cluttered {c['cluttered']:.4f}, plain "
+                  f"{c['plain']:.4f}, difference {c['diff']:.4f} [{c['lo']:.4f}, {c['hi']:.4f}] over {c['n']} shapes: "
+                  f"{c['verdict']}")
     by = s['rembg']['by_background']
     print('mask IoU by background (rembg): ' + ', '.join(f"{b} {v:.3f}" for b, v in by.items()))
     print('the bare photo taken for an object (rembg): ' +

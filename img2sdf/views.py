@@ -27,8 +27,8 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MASK_METHODS', 'DOUBT', 'FIX_CLI', 
            'EfficientNetLite0', 'load_efficientnet_lite0', 'ImageEncoder', 'hub_reachable', 'load_dinov2',
            'load_encoder', 'features_made', 'features_file', 'encode_dataset', 'load_features', 'render_cli',
            'read_image', 'plain_background', 'plain_mask', 'rembg_session', 'segment', 'ObjectMask', 'read_mask',
-           'read_box', 'find_object', 'mask_doubts', 'doubt_line', 'prepare_view', 'read_view', 'view_fill',
-           'on_background']
+           'read_box', 'find_object', 'mask_doubts', 'doubt_line', 'frame_object', 'prepare_view', 'read_view',
+           'view_fill', 'on_background']
 
 # %% ../nbs/03_views.ipynb #4e654b2a
 @dataclass
@@ -596,7 +596,7 @@ def mask_doubts(om: ObjectMask, margin: float = 0.01) -> list[str]:
     frame, where = (m[om.box], 'box') if om.box else (m, 'picture')   # a box the user drew is the frame
     sides = _sides(frame, margin)
     if sides >= d['sides']: out.append(f"it touches {sides} sides of the {where}")
-    if frame.mean() > d['most'] and not om.box: out.append(f"it covers {m.mean():.0%} of the picture")
+    if not om.box and m.mean() > d['most']: out.append(f"it covers {m.mean():.0%} of the picture")
     if frame.mean() < d['tiny']: out.append(f"it covers only {frame.mean():.1%} of the {where}")
     labels, n = ndimage.label(m)
     sizes = np.sort(ndimage.sum(m, labels, range(1, n + 1)))[::-1] if n > 1 else []
@@ -614,6 +614,20 @@ def doubt_line(name: str, doubts: list[str], seen: str = '', fix: str = FIX_CLI)
     return f"warning: {name}: the object's mask may be wrong ({'; '.join(doubts)}){look}. {fix}"
 
 # %% ../nbs/03_views.ipynb #37dd57fe
+def frame_object(rgb: np.ndarray, mask: np.ndarray, size: int = 224, fill: float = 0.75
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The object `mask` (not empty) of `rgb` on black, centred, its longer side `fill` of the `size`x`size` frame; and
+    the view's mask."""
+    ys, xs = np.nonzero(mask)
+    cy, cx = (ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2
+    S = int(np.ceil((max(np.ptp(ys), np.ptp(xs)) + 1) / fill))
+    pad = lambda a: np.pad(a, [(S, S), (S, S)] + [(0, 0)] * (a.ndim - 2))
+    y0, x0 = cy - S // 2 + S, cx - S // 2 + S
+    crop = pad(rgb * mask[..., None])[y0:y0 + S, x0:x0 + S]
+    m = pad(mask)[y0:y0 + S, x0:x0 + S]
+    out = np.asarray(Image.fromarray(crop).resize((size, size), Image.LANCZOS))
+    return out, np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST))
+
 def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image', method: str = 'auto',
                  mask=None, box=None) -> tuple[np.ndarray, np.ndarray, ObjectMask]:
     """`image` (path or array) as a view: its object (`find_object`, with `method` or the user's `mask`; only inside
@@ -623,16 +637,7 @@ def prepare_view(image, size: int = 224, fill: float = 0.75, name: str = 'image'
     label = str(image) if isinstance(image, (str, Path)) else name
     found = find_object(rgb, alpha, method, mask, box, label)
     if not found.mask.any(): raise UsageError(f"{label}: no object found ({found.method} mask is empty)")
-    mask = found.mask
-    ys, xs = np.nonzero(mask)
-    cy, cx = (ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2
-    S = int(np.ceil((max(np.ptp(ys), np.ptp(xs)) + 1) / fill))
-    pad = lambda a: np.pad(a, [(S, S), (S, S)] + [(0, 0)] * (a.ndim - 2))
-    y0, x0 = cy - S // 2 + S, cx - S // 2 + S
-    crop = pad(rgb * mask[..., None])[y0:y0 + S, x0:x0 + S]
-    m = pad(mask)[y0:y0 + S, x0:x0 + S]
-    out = np.asarray(Image.fromarray(crop).resize((size, size), Image.LANCZOS))
-    return out, np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST)), found
+    return *frame_object(rgb, found.mask, size, fill), found
 
 def read_view(image, size: int = 224) -> np.ndarray:
     "An image taken as it is (a render like the views), resized to `size`x`size`."

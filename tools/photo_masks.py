@@ -21,7 +21,7 @@ import skimage.data
 from img2sdf.core import ArgumentParser, console_script, load_json, save_json, save_figure, refuse_overwrite, UsageError
 from img2sdf.data import ShapeDataset
 from img2sdf.geometry import mesh_metrics_group
-from img2sdf.views import Renderer, ViewsConfig, fibonacci_views, on_background, find_object, prepare_view, segment
+from img2sdf.views import Renderer, ViewsConfig, fibonacci_views, on_background, find_object, frame_object, segment
 from img2sdf.latent_dit import ImageTo3D
 from img2sdf.ood_eval import paired_bootstrap, verdict
 
@@ -93,19 +93,20 @@ def measure(run: Path, views: int = 2, size: int = 256, seed: int = 0, res: int 
                                                 for b, bg in bgs.items()}
                 box = user_box(truth)
                 for b, pic in pictures.items():
-                    for m in METHODS:
-                        found = find_object(pic, method='rembg', box=box) if m == 'box' else find_object(pic, method=m)
+                    found = {m: find_object(pic, method='rembg', box=box) if m == 'box' else find_object(pic, method=m)
+                             for m in METHODS}
+                    for m, f in found.items():
                         rows.append(dict(split=split, shape=ds.uid(i), view=v, background=b, method=m,
-                                         used=found.method, iou=iou(found.mask, truth), doubts=len(found.doubts)))
+                                         used=f.method, iou=iou(f.mask, truth), doubts=len(f.doubts)))
                     if v == 0:                    # the mesh of the first view: every picture through the same path
-                        for out, where in ((cds_box, box), (cds, None)):      # the whole picture last: the figure's
-                            view = prepare_view(pic, 224, name=b, box=where)[0]
+                        for out, m in ((cds_box, 'box'), (cds, 'rembg')):     # the whole picture last: the figure's
+                            if not found[m].mask.any(): raise UsageError(f"{b}: no object found ({m} mask is empty)")
+                            view = frame_object(pic, found[m].mask, 224)[0]
                             mesh, _ = pipe.predict([view], res=res)
                             out[b] = mesh_metrics_group([mesh], gt, n, iou=False, seed=seed)[0]['chamfer_l1']
                         if len(examples) == len(pairs) < len(SHOWN) and b == SHOWN[len(examples)]:
-                            found = find_object(pic)
-                            examples.append((pic, found.mask, view, mesh, f"{ds.uid(i)} on {b}",
-                                             'warned' if found.doubts else 'no warning'))
+                            examples.append((pic, found['rembg'].mask, view, mesh, f"{ds.uid(i)} on {b}",
+                                             'warned' if found['rembg'].doubts else 'no warning'))
             pairs.append(dict(split=split, shape=ds.uid(i), cd=cds, cd_box=cds_box))
             print(f"{len(pairs)}/{len(shapes)} shapes, {time.perf_counter() - t0:.0f} s", flush=True)
     finally: ren.close()
